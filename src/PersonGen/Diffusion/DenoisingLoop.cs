@@ -1,0 +1,123 @@
+using PersonGen.Diffusion.Schedulers;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace PersonGen.Diffusion;
+
+/// <summary>Progress of a denoising run: step <see cref="Step"/> of <see cref="Count"/> finished.</summary>
+public readonly record struct DenoisingProgress(int Step, int Count);
+
+/// <summary>
+/// The one denoising loop: per step, the guidance rule names its branches, the loop evaluates them in one batched
+/// UNet call per weight set (installing the rule's attention hook), the rule combines the predictions, and the
+/// scheduler steps every live trajectory. Intermediates are disposed step by step, so memory stays flat.
+/// </summary>
+public sealed class DenoisingLoop : IBranchEvaluator, IDisposable
+{
+    private readonly IDenoiser _denoiser;
+    private readonly ITextConditioner _conditioner;
+    private readonly Dictionary<(string Text, ModelWeights Weights), Tensor> _embeddings = new();
+    private IGuidance? _guidance;
+
+    public DenoisingLoop(IDenoiser denoiser, ITextConditioner conditioner)
+    {
+        _denoiser = denoiser;
+        _conditioner = conditioner;
+    }
+
+    /// <summary>
+    /// Denoises <paramref name="initialLatents"/> (N, C, H, W; already scaled by the scheduler's initial sigma) with
+    /// <paramref name="guidance"/> and returns the final latents of trajectory 0.
+    /// </summary>
+    public Tensor Run(IGuidance guidance, IScheduler schedule, DenoisingRun run, Tensor initialLatents,
+        IProgress<DenoisingProgress>? progress = null, CancellationToken cancellation = default)
+    {
+        _guidance = guidance;
+        run.State = guidance.CreateRunState(run, schedule.Timesteps.Count);
+        var latents = new Tensor?[guidance.Trajectories];
+        for (int trajectory = 0; trajectory < latents.Length; trajectory++)
+            latents[trajectory] = initialLatents.clone().DetachFromDisposeScope();
+        try
+        {
+            int count = schedule.Timesteps.Count;
+            for (int i = 0; i < count; i++)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                var step = new StepContext(i, count, schedule.Timesteps[i], schedule, run);
+                var next = Step(guidance, step, latents);
+                foreach (var old in latents) old?.Dispose();
+                latents = next;
+                progress?.Report(new DenoisingProgress(i + 1, count));
+            }
+            var result = latents[0]!;
+            latents[0] = null;
+            return result;
+        }
+        finally
+        {
+            foreach (var remaining in latents) remaining?.Dispose();
+            _guidance = null;
+        }
+    }
+
+    private Tensor?[] Step(IGuidance guidance, StepContext step, Tensor?[] latents)
+    {
+        using var scope = NewDisposeScope();
+        var prepared = guidance.Prepare(step, latents, this);
+        var predictions = Evaluate(step, guidance.Branches(step), prepared);
+        var guided = guidance.Combine(step, predictions);
+        var next = new Tensor?[latents.Length];
+        for (int trajectory = 0; trajectory < next.Length; trajectory++)
+        {
+            if (guided[trajectory] is not { } output || prepared[trajectory] is not { } current) continue;
+            var stepped = step.Schedule.Step(step.Index, output, current).PrevSample;
+            next[trajectory] = stepped.MoveToOuterDisposeScope().DetachFromDisposeScope();
+        }
+        return next;
+    }
+
+    /// <inheritdoc />
+    public BranchPredictions Evaluate(StepContext step, IReadOnlyList<Branch> branches, Tensor?[] latents)
+    {
+        var predictions = new BranchPredictions();
+        int n = step.Run.ImageCount;
+        foreach (var group in branches.Distinct().GroupBy(b => b.Unet))
+        {
+            var layout = new BranchLayout(group.ToList(), n);
+            var sample = cat(layout.Branches.Select(b => Latents(latents, b)).ToList(), 0);
+            var modelInput = step.Schedule.ScaleModelInput(sample, step.Index);
+            var text = cat(layout.Branches.Select(b => Embedding(step.Run, b).expand(n, -1, -1)).ToList(), 0);
+            _denoiser.UseWeights(group.Key);
+            var output = _denoiser.Predict(modelInput, step.Timestep, text, _guidance?.CreateAttentionHook(step, layout));
+            step.Run.RowsEvaluated += layout.TotalRows;
+            foreach (var branch in layout.Branches)
+                predictions.Add(branch, output.narrow(0, layout.Start(branch), n));
+        }
+        _denoiser.UseWeights(ModelWeights.FineTuned);
+        return predictions;
+    }
+
+    private static Tensor Latents(Tensor?[] latents, Branch branch) =>
+        latents[branch.Trajectory] ?? throw new InvalidOperationException($"trajectory {branch.Trajectory} has ended; branch {branch} cannot use it");
+
+    private Tensor Embedding(DenoisingRun run, Branch branch)
+    {
+        if (!run.Prompts.TryGetValue(branch.Prompt, out var text))
+            throw new InvalidOperationException($"no prompt named '{branch.Prompt}' in this run");
+        var key = (text, branch.TextEncoder);
+        if (!_embeddings.TryGetValue(key, out var embedding))
+        {
+            using (no_grad())
+                embedding = _conditioner.Encode(text, branch.TextEncoder).DetachFromDisposeScope();
+            _embeddings[key] = embedding;
+        }
+        return embedding;
+    }
+
+    /// <summary>Releases the cached text embeddings.</summary>
+    public void Dispose()
+    {
+        foreach (var embedding in _embeddings.Values) embedding.Dispose();
+        _embeddings.Clear();
+    }
+}

@@ -1,0 +1,59 @@
+using PersonGen.Diffusion;
+using PersonGen.Models.Attention;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace PersonGen.Sampling;
+
+/// <summary>
+/// Captures, in one UNet call, the cross-attention map of chosen token positions in one branch's rows: per layer the
+/// probabilities averaged over heads (and over the positions), resized bilinearly to the latent size; the result is
+/// the mean over all cross-attention layers, (N, 1, H, W).
+/// </summary>
+public sealed class CrossAttentionMapCapture : IAttentionHook
+{
+    private readonly int _start;
+    private readonly int _rows;
+    private readonly IReadOnlyList<int> _positions;
+    private readonly long _height;
+    private readonly long _width;
+    private Tensor? _sum;
+    private int _layers;
+
+    public CrossAttentionMapCapture(BranchLayout layout, Branch branch, IReadOnlyList<int> positions, long height, long width)
+    {
+        (_start, _rows) = layout[branch];
+        _positions = positions;
+        _height = height;
+        _width = width;
+    }
+
+    public bool NeedsProbabilities(AttentionSite site) => site.Kind == AttentionKind.Cross;
+
+    public Tensor OnProbabilities(AttentionSite site, Tensor probabilities)
+    {
+        if (site.Kind != AttentionKind.Cross) return probabilities;
+        // (rows, heads, HW, keys) → mean over heads → (rows, HW, |positions|) → mean over positions.
+        var tokens = probabilities.narrow(0, _start, _rows).mean([1])
+            .index_select(2, tensor(_positions.Select(p => (long)p).ToArray(), device: probabilities.device));
+        var heat = tokens.mean([2]).reshape(_rows, 1, site.Height, site.Width).to_type(ScalarType.Float32);
+        var resized = F.interpolate(heat, [_height, _width], mode: InterpolationMode.Bilinear, align_corners: false);
+        _sum = _sum is null ? resized.DetachFromDisposeScope() : Accumulate(_sum, resized);
+        _layers++;
+        return probabilities;
+    }
+
+    public Tensor OnOutput(AttentionSite site, Tensor output) => output;
+
+    /// <summary>The mean map over the layers seen, (N, 1, H, W); throws if the call had no cross-attention.</summary>
+    public Tensor Map() => _layers > 0
+        ? _sum! / _layers
+        : throw new InvalidOperationException("no cross-attention layer was seen; the model has no cross-attention to build a mask from");
+
+    private static Tensor Accumulate(Tensor sum, Tensor add)
+    {
+        var next = (sum + add).DetachFromDisposeScope();
+        sum.Dispose();
+        return next;
+    }
+}
