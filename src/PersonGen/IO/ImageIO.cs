@@ -43,6 +43,25 @@ public static class ImageIO
     }
 
     /// <summary>
+    /// Loads images, resizes + center crops each to <paramref name="width"/>×<paramref name="height"/> and stacks them
+    /// into one <c>[N, 3, H, W]</c> float32 tensor in <paramref name="range"/>.
+    /// </summary>
+    /// <exception cref="InvalidInputException">No paths, or a file is missing, not an image, or corrupt.</exception>
+    public static Tensor LoadTensor(IReadOnlyList<string> paths, int width, int height, PixelRange range = PixelRange.MinusOneToOne)
+    {
+        var images = new List<SKBitmap>(paths.Count);
+        try
+        {
+            foreach (string path in paths) images.Add(Load(path, width, height));
+            return ToTensor(images, range);
+        }
+        finally
+        {
+            images.ForEach(i => i.Dispose());
+        }
+    }
+
+    /// <summary>
     /// Scales <paramref name="source"/> so that it covers <paramref name="width"/>×<paramref name="height"/> (shorter
     /// side fits, aspect ratio kept) and crops the center, like torchvision's <c>Resize</c> + <c>CenterCrop</c>.
     /// Downscaling filters with mipmaps (no aliasing), upscaling with Mitchell cubic. Returns a new bitmap.

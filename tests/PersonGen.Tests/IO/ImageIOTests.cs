@@ -191,6 +191,17 @@ public class ImageIOTests
     }
 
     [Fact]
+    public void Several_photos_stack_into_one_batch()
+    {
+        var photos = Directory.GetFiles(TestPaths.Data("dreambooth", "dataset", "cat"), "*.jpg").Order().Take(3).ToList();
+
+        using var batch = ImageIO.LoadTensor(photos, 32, 32, PixelRange.ZeroToOne);
+
+        Assert.Equal(new long[] { 3, 3, 32, 32 }, batch.shape);
+        Assert.True(batch.min().item<float>() >= 0f && batch.max().item<float>() <= 1f);
+    }
+
+    [Fact]
     public void A_missing_image_is_reported_by_path()
     {
         string path = Path.Combine(TestPaths.NewTempDirectory(), "nope.png");
