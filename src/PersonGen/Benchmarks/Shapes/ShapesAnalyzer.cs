@@ -108,18 +108,20 @@ public sealed class ShapesAnalyzer
                 for (double dx = -0.5; dx <= 0.51; dx += 0.25)
                     for (double dy = -0.5; dy <= 0.51; dy += 0.25)
                     {
-                        double iou = TemplateIou(shape, mask, w, h, cx0 + dx, cy0 + dy, side0 + ds);
+                        double iou = TemplateIou(shape, mask, w, (minX, maxX, minY, maxY), cx0 + dx, cy0 + dy, side0 + ds);
                         if (iou > bestIou) { bestIou = iou; best = shape; }
                     }
         return best;
     }
 
-    private static double TemplateIou(ShapeKind shape, bool[] mask, int w, int h, double cx, double cy, double side)
+    // Placements stay within one pixel of the mask's bounding box, so only that window can differ.
+    private static double TemplateIou(ShapeKind shape, bool[] mask, int w, (int MinX, int MaxX, int MinY, int MaxY) box,
+        double cx, double cy, double side)
     {
         int intersection = 0, union = 0;
         double half = side / 2;
-        for (int y = 0; y < h; y++)
-            for (int x = 0; x < w; x++)
+        for (int y = Math.Max(0, box.MinY - 1); y <= Math.Min(mask.Length / w - 1, box.MaxY + 1); y++)
+            for (int x = Math.Max(0, box.MinX - 1); x <= Math.Min(w - 1, box.MaxX + 1); x++)
             {
                 int inside = 0;
                 for (int sy = 0; sy < 4; sy++)
