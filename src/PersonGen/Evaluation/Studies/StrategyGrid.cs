@@ -39,8 +39,8 @@ public static class StrategyGrid
         {
             if (value.Contains("..")) axes.Add((key, Range(spec, key, value)));
             else if (value.Contains('|')) axes.Add((key, value.Split('|').Select(v => Literal(v.Trim())).ToArray()));
-            else if (GridExpression.TryParse(value, names, out GridExpression? expression) && expression!.Variables.Count > 0)
-                derived.Add((key, expression));
+            else if (!TryNumber(value, out _) && GridExpression.TryParse(value, names, out GridExpression? expression))
+                derived.Add((key, expression!));
             else axes.Add((key, [Literal(value)]));
         }
 
