@@ -88,7 +88,9 @@ public static class StudyReport
         frontLine.MarkerSize = 0;
         plot.XLabel("prompt fidelity (context)");
         plot.YLabel("identity fidelity");
+        plot.Axes.SetLimits(-0.02, 1.02, -0.02, 1.02);
         plot.ShowLegend();
+        plot.Legend.Alignment = Alignment.UpperRight; // the ideal corner, empty unless one strategy dominates all
         plot.SavePng(Path.Combine(outputFolder, "pareto.png"), 800, 600);
         plot.SaveSvg(Path.Combine(outputFolder, "pareto.svg"), 800, 600);
     }
