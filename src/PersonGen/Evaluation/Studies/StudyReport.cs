@@ -1,0 +1,148 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using ScottPlot;
+using SkiaSharp;
+
+namespace PersonGen.Evaluation.Studies;
+
+/// <summary>
+/// Writes a study's outputs into its folder: <c>images.csv</c> (per-image metrics), <c>aggregates.csv</c>,
+/// <c>summary.json</c> (spec → identity, context, rows_per_image), <c>pareto.json</c> (front overall and per
+/// family), <c>pareto.png</c>/<c>pareto.svg</c> (context on x, identity on y, one curve per strategy family),
+/// <c>grids/&lt;strategy&gt;.png</c> and <c>report.html</c> showing them with each strategy's cost.
+/// </summary>
+public static class StudyReport
+{
+    /// <summary>Writes every output and returns the per-strategy aggregates.</summary>
+    /// <exception cref="InvalidInputException">There are no rows.</exception>
+    public static IReadOnlyList<StrategyAggregate> Write(string outputFolder, IReadOnlyList<ImageMetricRow> rows, IReadOnlyList<string>? strategyOrder = null)
+    {
+        if (rows.Count == 0) throw new InvalidInputException($"no results to report in '{outputFolder}': run the study (or merge its shards) first");
+        Directory.CreateDirectory(outputFolder);
+        var aggregates = StudyAggregation.PerStrategy(rows, strategyOrder);
+        var points = aggregates.Select(a => new ParetoPoint(a.Strategy, a.Context, a.Identity)).ToArray();
+        var overall = ParetoFront.Of(points).Select(p => p.Label).ToHashSet(StringComparer.Ordinal);
+        var perFamily = aggregates.GroupBy(a => a.Family).ToDictionary(g => g.Key,
+            g => ParetoFront.Of(points.Where(p => g.Any(a => a.Strategy == p.Label)).ToArray()).Select(p => p.Label).ToArray());
+        double? baseRows = aggregates.Where(a => a.Family == "base").Select(a => (double?)a.RowsPerImage).FirstOrDefault();
+
+        WriteImagesCsv(Path.Combine(outputFolder, "images.csv"), rows);
+        WriteAggregatesCsv(Path.Combine(outputFolder, "aggregates.csv"), aggregates, overall, baseRows);
+        WriteSummary(Path.Combine(outputFolder, "summary.json"), aggregates);
+        AtomicFile.WriteAllText(Path.Combine(outputFolder, "pareto.json"), JsonSerializer.Serialize(
+            new { overall = points.Where(p => overall.Contains(p.Label)).OrderBy(p => p.Context).Select(p => p.Label), per_family = perFamily },
+            new JsonSerializerOptions { WriteIndented = true }));
+        WritePlot(outputFolder, aggregates, overall);
+        var grids = aggregates.ToDictionary(a => a.Strategy, a => WriteGrid(outputFolder, a.Strategy, rows));
+        WriteHtml(Path.Combine(outputFolder, "report.html"), aggregates, overall, baseRows, grids);
+        return aggregates;
+    }
+
+    private static string Number(double value) => value.ToString("0.####", CultureInfo.InvariantCulture);
+
+    private static string Csv(string field) =>
+        field.IndexOfAny([',', '"', '\n']) >= 0 ? "\"" + field.Replace("\"", "\"\"") + "\"" : field;
+
+    private static void WriteImagesCsv(string path, IReadOnlyList<ImageMetricRow> rows)
+    {
+        var text = new StringBuilder("job_key,image_index,strategy,family,concept,prompt,seed,identity,context,rows_per_image,image_path\n");
+        foreach (var r in rows)
+            text.AppendLine(string.Join(",", Csv(r.JobKey), r.ImageIndex, Csv(r.Strategy), r.Family, Csv(r.Concept), Csv(r.Prompt),
+                r.Seed, Number(r.Identity), Number(r.Context), Number(r.RowsPerImage), Csv(r.ImagePath)));
+        AtomicFile.WriteAllText(path, text.ToString());
+    }
+
+    private static void WriteAggregatesCsv(string path, IReadOnlyList<StrategyAggregate> aggregates, IReadOnlySet<string> front, double? baseRows)
+    {
+        var text = new StringBuilder("strategy,family,identity,context,rows_per_image,cost_vs_base,images,pareto\n");
+        foreach (var a in aggregates)
+            text.AppendLine(string.Join(",", Csv(a.Strategy), a.Family, Number(a.Identity), Number(a.Context), Number(a.RowsPerImage),
+                baseRows is { } b ? Number(a.RowsPerImage / b) : "", a.Images, front.Contains(a.Strategy) ? "1" : "0"));
+        AtomicFile.WriteAllText(path, text.ToString());
+    }
+
+    private static void WriteSummary(string path, IReadOnlyList<StrategyAggregate> aggregates)
+    {
+        var summary = aggregates.ToDictionary(a => a.Strategy,
+            a => new Dictionary<string, double> { ["identity"] = a.Identity, ["context"] = a.Context, ["rows_per_image"] = a.RowsPerImage });
+        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    private static void WritePlot(string outputFolder, IReadOnlyList<StrategyAggregate> aggregates, IReadOnlySet<string> front)
+    {
+        var plot = new Plot();
+        foreach (var family in aggregates.GroupBy(a => a.Family))
+        {
+            var ordered = family.OrderBy(a => a.Context).ThenBy(a => a.Identity).ToArray();
+            var curve = plot.Add.Scatter(ordered.Select(a => a.Context).ToArray(), ordered.Select(a => a.Identity).ToArray());
+            curve.LegendText = family.Key;
+            curve.MarkerSize = 8;
+        }
+        var frontPoints = aggregates.Where(a => front.Contains(a.Strategy)).OrderBy(a => a.Context).ToArray();
+        var frontLine = plot.Add.Scatter(frontPoints.Select(a => a.Context).ToArray(), frontPoints.Select(a => a.Identity).ToArray());
+        frontLine.LegendText = "Pareto front";
+        frontLine.Color = Colors.Black;
+        frontLine.LinePattern = LinePattern.Dashed;
+        frontLine.MarkerSize = 0;
+        plot.XLabel("prompt fidelity (context)");
+        plot.YLabel("identity fidelity");
+        plot.Axes.SetLimits(-0.02, 1.02, -0.02, 1.02);
+        plot.ShowLegend();
+        plot.Legend.Alignment = Alignment.UpperRight; // the ideal corner, empty unless one strategy dominates all
+        plot.SavePng(Path.Combine(outputFolder, "pareto.png"), 800, 600);
+        plot.SaveSvg(Path.Combine(outputFolder, "pareto.svg"), 800, 600);
+    }
+
+    // Rows = prompts of the strategy's first concept, columns = its images (seed, index), upscaled without smoothing.
+    private static string WriteGrid(string outputFolder, string strategy, IReadOnlyList<ImageMetricRow> rows)
+    {
+        var mine = rows.Where(r => r.Strategy == strategy).ToArray();
+        string concept = mine[0].Concept;
+        var prompts = mine.Where(r => r.Concept == concept).Select(r => r.Prompt).Distinct().ToArray();
+        var columns = mine.Where(r => r.Concept == concept && r.Prompt == prompts[0]).OrderBy(r => r.Seed).ThenBy(r => r.ImageIndex)
+            .Select(r => (r.Seed, r.ImageIndex)).ToArray();
+        const int cell = 64, gap = 2;
+        using var grid = new SKBitmap(columns.Length * (cell + gap) + gap, prompts.Length * (cell + gap) + gap);
+        using (var canvas = new SKCanvas(grid))
+        {
+            canvas.Clear(SKColors.White);
+            for (int y = 0; y < prompts.Length; y++)
+                for (int x = 0; x < columns.Length; x++)
+                {
+                    var row = mine.FirstOrDefault(r => r.Concept == concept && r.Prompt == prompts[y] && r.Seed == columns[x].Seed && r.ImageIndex == columns[x].ImageIndex);
+                    string? file = row is null ? null : Path.Combine(outputFolder, row.ImagePath);
+                    if (file is null || !File.Exists(file)) continue;
+                    using var image = SKImage.FromEncodedData(file);
+                    if (image is null) continue;
+                    var target = SKRect.Create(gap + x * (cell + gap), gap + y * (cell + gap), cell, cell);
+                    canvas.DrawImage(image, target, new SKSamplingOptions(SKFilterMode.Nearest));
+                }
+        }
+        string relative = Path.Combine("grids", StudyRunner.Slug(strategy) + ".png");
+        Directory.CreateDirectory(Path.Combine(outputFolder, "grids"));
+        using var data = grid.Encode(SKEncodedImageFormat.Png, 100);
+        AtomicFile.WriteAllBytes(Path.Combine(outputFolder, relative), data.ToArray());
+        return relative;
+    }
+
+    private static void WriteHtml(string path, IReadOnlyList<StrategyAggregate> aggregates, IReadOnlySet<string> front,
+        double? baseRows, IReadOnlyDictionary<string, string> grids)
+    {
+        static string E(string s) => WebUtility.HtmlEncode(s);
+        var html = new StringBuilder();
+        html.AppendLine("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>PersonGen study report</title>");
+        html.AppendLine("<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td:first-child{text-align:left}img.grid{image-rendering:pixelated}</style></head><body>");
+        html.AppendLine("<h1>Study report</h1><h2>Prompt fidelity vs identity</h2><img src=\"pareto.svg\" alt=\"Pareto plot\" width=\"800\">");
+        html.AppendLine("<h2>Strategies</h2><table><tr><th>strategy</th><th>identity</th><th>context</th><th>UNet rows / image</th><th>cost vs base</th><th>images</th><th>Pareto</th></tr>");
+        foreach (var a in aggregates)
+            html.AppendLine($"<tr><td>{E(a.Strategy)}</td><td>{Number(a.Identity)}</td><td>{Number(a.Context)}</td><td>{Number(a.RowsPerImage)}</td>" +
+                $"<td>{(baseRows is { } b ? Number(a.RowsPerImage / b) + "×" : "")}</td><td>{a.Images}</td><td>{(front.Contains(a.Strategy) ? "✓" : "")}</td></tr>");
+        html.AppendLine("</table><h2>Image grids</h2>");
+        foreach (var a in aggregates)
+            html.AppendLine($"<h3>{E(a.Strategy)} <small>({Number(a.RowsPerImage)} rows/image)</small></h3><img class=\"grid\" src=\"{E(grids[a.Strategy].Replace('\\', '/'))}\" alt=\"{E(a.Strategy)}\">");
+        html.AppendLine("</body></html>");
+        AtomicFile.WriteAllText(path, html.ToString());
+    }
+}
