@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Help;
+using System.CommandLine.Invocation;
+using System.Reflection;
 
 namespace PersonGen.Cli;
 
@@ -20,8 +22,22 @@ public static class CliApp
         root.Options.Add(GlobalOptions.Verbose);
         root.Options.Add(GlobalOptions.Device);
         root.Options.Add(GlobalOptions.DType);
+        foreach (var option in root.Options.OfType<VersionOption>()) option.Action = new PrintVersion();
         foreach (var create in commandFactories) root.Subcommands.Add(create());
         return root;
+    }
+
+    /// <summary>The CLI assembly's informational version (the default action would report the host's when run in-process).</summary>
+    public static string Version { get; } =
+        typeof(CliApp).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+
+    private sealed class PrintVersion : SynchronousCommandLineAction
+    {
+        public override int Invoke(ParseResult parseResult)
+        {
+            parseResult.InvocationConfiguration.Output.WriteLine(Version);
+            return Success;
+        }
     }
 
     /// <summary>Parses and runs <paramref name="args"/>, writing to the given writers; returns the exit code.</summary>

@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Text.RegularExpressions;
 using TorchSharp;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
@@ -11,7 +12,7 @@ namespace PersonGen.IO;
 /// unpickler, which only builds tensors and plain containers and never runs code; anything that is not a tensor
 /// is refused.
 /// </summary>
-public static class PickleCheckpoint
+public static partial class PickleCheckpoint
 {
     /// <summary>
     /// Loads every tensor of a state-dict checkpoint, sorted by name. <paramref name="dtype"/> applies to
@@ -64,6 +65,11 @@ public static class PickleCheckpoint
         {
             throw new InvalidCheckpointException(path, "does not hold a dict at the top level; only state dicts (name → tensor) are read");
         }
+        catch (Razorvine.Pickle.PickleException e) when (ForeignClass().Match(e.Message) is { Success: true } match)
+        {
+            throw new InvalidCheckpointException(path,
+                $"holds a Python object of class {match.Groups[1].Value}, not only tensors; only plain state dicts (torch.save(model.state_dict())) are read");
+        }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             throw new InvalidCheckpointException(path, $"cannot be read as a PyTorch state dict ({OneLine(e.Message)})");
@@ -84,6 +90,10 @@ public static class PickleCheckpoint
         Razorvine.Pickle.Objects.ClassDict classDict => $"Python object of class {classDict.ClassName}",
         _ => value.GetType().Name,
     };
+
+    /// <summary>The unpickler's message for a class it will not construct names it as "(for module.name)".</summary>
+    [GeneratedRegex(@"\(for ([\w.]+)\)")]
+    private static partial Regex ForeignClass();
 
     private static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();
 }
