@@ -21,15 +21,29 @@ public sealed record ClipTextConfig
     // stabilityai/stable-diffusion-2-base text_encoder/config.json (OpenCLIP ViT-H/14 text tower minus its last layer).
     public static ClipTextConfig Sd2Base { get; } = new()
     {
-        HiddenSize = 1024, IntermediateSize = 4096, ProjectionDim = 512, NumHiddenLayers = 23, NumAttentionHeads = 16,
-        HiddenAct = ClipActivation.Gelu, BosTokenId = 0, EosTokenId = 2, PadTokenId = 1,
+        HiddenSize = 1024,
+        IntermediateSize = 4096,
+        ProjectionDim = 512,
+        NumHiddenLayers = 23,
+        NumAttentionHeads = 16,
+        HiddenAct = ClipActivation.Gelu,
+        BosTokenId = 0,
+        EosTokenId = 2,
+        PadTokenId = 1,
     };
 
     // runwayml/stable-diffusion-v1-5 text_encoder/config.json (OpenAI CLIP ViT-L/14 text tower).
     public static ClipTextConfig Sd15 { get; } = new()
     {
-        HiddenSize = 768, IntermediateSize = 3072, ProjectionDim = 768, NumHiddenLayers = 12, NumAttentionHeads = 12,
-        HiddenAct = ClipActivation.QuickGelu, BosTokenId = 0, EosTokenId = 2, PadTokenId = 1,
+        HiddenSize = 768,
+        IntermediateSize = 3072,
+        ProjectionDim = 768,
+        NumHiddenLayers = 12,
+        NumAttentionHeads = 12,
+        HiddenAct = ClipActivation.QuickGelu,
+        BosTokenId = 0,
+        EosTokenId = 2,
+        PadTokenId = 1,
     };
 
     /// <summary>Reads <c>config.json</c> of a text-encoder folder and validates it.</summary>

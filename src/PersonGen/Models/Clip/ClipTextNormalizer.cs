@@ -59,10 +59,26 @@ internal static partial class ClipTextNormalizer
     /// <summary>ftfy's width map (NFKC of U+FF5F–U+FFEF) for the forms prompts plausibly contain; half-width katakana pass through.</summary>
     private static readonly Dictionary<char, char> HalfAndFullWidthForms = new()
     {
-        ['\uFF5F'] = '\u2985', ['\uFF60'] = '\u2986', ['\uFF61'] = '\u3002', ['\uFF62'] = '\u300C', ['\uFF63'] = '\u300D',
-        ['\uFF64'] = '\u3001', ['\uFF65'] = '\u30FB', ['\uFFE0'] = '\u00A2', ['\uFFE1'] = '\u00A3', ['\uFFE2'] = '\u00AC',
-        ['\uFFE3'] = '\u00AF', ['\uFFE4'] = '\u00A6', ['\uFFE5'] = '\u00A5', ['\uFFE6'] = '\u20A9', ['\uFFE8'] = '\u2502',
-        ['\uFFE9'] = '\u2190', ['\uFFEA'] = '\u2191', ['\uFFEB'] = '\u2192', ['\uFFEC'] = '\u2193', ['\uFFED'] = '\u25A0',
+        ['\uFF5F'] = '\u2985',
+        ['\uFF60'] = '\u2986',
+        ['\uFF61'] = '\u3002',
+        ['\uFF62'] = '\u300C',
+        ['\uFF63'] = '\u300D',
+        ['\uFF64'] = '\u3001',
+        ['\uFF65'] = '\u30FB',
+        ['\uFFE0'] = '\u00A2',
+        ['\uFFE1'] = '\u00A3',
+        ['\uFFE2'] = '\u00AC',
+        ['\uFFE3'] = '\u00AF',
+        ['\uFFE4'] = '\u00A6',
+        ['\uFFE5'] = '\u00A5',
+        ['\uFFE6'] = '\u20A9',
+        ['\uFFE8'] = '\u2502',
+        ['\uFFE9'] = '\u2190',
+        ['\uFFEA'] = '\u2191',
+        ['\uFFEB'] = '\u2192',
+        ['\uFFEC'] = '\u2193',
+        ['\uFFED'] = '\u25A0',
         ['\uFFEE'] = '\u25CB',
     };
 
