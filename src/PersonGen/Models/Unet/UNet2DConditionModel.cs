@@ -110,7 +110,7 @@ public sealed class UNet2DConditionModel : Module<Tensor, Tensor, Tensor, Tensor
     /// <see cref="forward"/>, reporting the output of each top-level stage to <paramref name="onStage"/> under its
     /// diffusers module name: <c>time_proj</c>, <c>time_embedding</c>, <c>conv_in</c>, <c>down_blocks.i</c>,
     /// <c>mid_block</c>, <c>up_blocks.i</c>, <c>conv_norm_out</c>, <c>conv_act</c>, <c>conv_out</c>. The tensors belong to
-    /// this call's dispose scope: copy what you keep.
+    /// this call's dispose scope: keep a copy detached with <c>DetachFromDisposeScope()</c>.
     /// </summary>
     /// <exception cref="InvalidInputException">An input has the wrong rank, channels or batch size.</exception>
     public Tensor Run(Tensor sample, Tensor timestep, Tensor encoderHiddenStates, Action<string, Tensor>? onStage)

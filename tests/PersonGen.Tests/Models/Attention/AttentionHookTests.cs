@@ -64,6 +64,7 @@ public sealed class AttentionHookTests : IDisposable
         }
         Assert.Equal(2, hook.Captured["down_blocks.0.attentions.0.transformer_blocks.0.attn2"].Site.Heads);
         Assert.Equal(4, hook.Captured["mid_block.attentions.0.transformer_blocks.0.attn2"].Site.Heads);
+        foreach (var (_, kept) in hook.Captured.Values) kept.Dispose();
     }
 
     [Fact]
