@@ -34,7 +34,7 @@ public sealed class Attention : Module
         Path = path;
         int keyDim = config.CrossAttentionDim ?? config.QueryDim;
         if (config.NormGroups is { } groups)
-            group_norm = GroupNorm(groups, config.QueryDim, config.NormEps, affine: true, device: device, dtype: dtype);
+            group_norm = GroupNorms.Create(groups, config.QueryDim, config.NormEps, device, dtype);
         to_q = Linear(config.QueryDim, config.InnerDim, hasBias: config.QkvBias, device: device, dtype: dtype);
         to_k = Linear(keyDim, config.InnerDim, hasBias: config.QkvBias, device: device, dtype: dtype);
         to_v = Linear(keyDim, config.InnerDim, hasBias: config.QkvBias, device: device, dtype: dtype);

@@ -34,11 +34,11 @@ public sealed class ResnetBlock2D : Module<Tensor, Tensor?, Tensor>
         double outputScaleFactor = 1.0, Device? device = null, ScalarType? dtype = null)
         : base(nameof(ResnetBlock2D))
     {
-        norm1 = GroupNorm(groups, inChannels, eps, affine: true, device: device, dtype: dtype);
+        norm1 = GroupNorms.Create(groups, inChannels, eps, device, dtype);
         conv1 = Conv2d(inChannels, outChannels, 3, stride: 1, padding: 1, device: device, dtype: dtype);
         if (timeEmbedChannels is { } timeChannels)
             time_emb_proj = Linear(timeChannels, outChannels, device: device, dtype: dtype);
-        norm2 = GroupNorm(groups, outChannels, eps, affine: true, device: device, dtype: dtype);
+        norm2 = GroupNorms.Create(groups, outChannels, eps, device, dtype);
         dropout = Dropout(0.0);
         conv2 = Conv2d(outChannels, outChannels, 3, stride: 1, padding: 1, device: device, dtype: dtype);
         if (inChannels != outChannels)

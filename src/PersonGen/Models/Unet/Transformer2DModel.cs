@@ -32,7 +32,7 @@ public sealed class Transformer2DModel : Module<Tensor, Tensor, Tensor>
         : base(nameof(Transformer2DModel))
     {
         _linearProjection = useLinearProjection;
-        norm = GroupNorm(groups, channels, 1e-6, affine: true, device: device, dtype: dtype);
+        norm = GroupNorms.Create(groups, channels, 1e-6, device, dtype);
         proj_in = Projection(channels, useLinearProjection, device, dtype);
         transformer_blocks = new ModuleList<BasicTransformerBlock>(Enumerable.Range(0, layers)
             .Select(_ => new BasicTransformerBlock(channels, heads, crossAttentionDim, upcastAttention, device, dtype))

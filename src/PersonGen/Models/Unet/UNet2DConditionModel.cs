@@ -46,7 +46,7 @@ public sealed class UNet2DConditionModel : Module<Tensor, Tensor, Tensor, Tensor
             .Select(i => new UnetUpBlock(config, i, device, dtype))
             .ToArray());
         mid_block = new UnetMidBlock(config, device, dtype);
-        conv_norm_out = GroupNorm(config.NormNumGroups!.Value, first, config.NormEps, affine: true, device: device, dtype: dtype);
+        conv_norm_out = GroupNorms.Create(config.NormNumGroups!.Value, first, config.NormEps, device, dtype);
         conv_out = Conv2d(first, config.OutChannels, config.ConvOutKernel, stride: 1, padding: (config.ConvOutKernel - 1) / 2,
             device: device, dtype: dtype);
         RegisterComponents();

@@ -34,6 +34,20 @@ public class UnetArchitectureTests
         Assert.Equal(768, UnetConfig.Sd15.CrossAttentionDim[0]);
     }
 
+    [Fact]
+    public void A_freshly_built_unet_starts_from_pytorch_initial_values()
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        using var unet = new UNet2DConditionModel(UnetConfig.FromFile(TestPaths.Golden("tiny_sd2", "unet", "config.json")));
+        var norms = unet.named_parameters().Where(p => p.name.Contains("norm", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(norms);
+        foreach (var (name, parameter) in norms)
+            Assert.True(parameter.equal(name.EndsWith(".weight", StringComparison.Ordinal) ? ones_like(parameter) : zeros_like(parameter)).all().item<bool>(), name);
+        var output = unet.call(randn(1, 4, 16, 16), tensor(1L), randn(1, 77, 32));
+        Assert.True(output.isfinite().all().item<bool>());
+    }
+
     private static void AssertParameterList(UnetConfig config, string model)
     {
         using var golden = JsonDocument.Parse(File.ReadAllText(TestPaths.Golden("param_lists", model + ".json")));
