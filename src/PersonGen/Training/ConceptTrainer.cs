@@ -87,6 +87,15 @@ public sealed class ConceptTrainer : IDisposable
 
     private double RunStep()
     {
+        double loss = AccumulateGradients();
+        // Outside any dispose scope: AdamW creates its moment tensors lazily in the first step() and keeps them.
+        _optimizer.step();
+        _optimizer.zero_grad();
+        return loss;
+    }
+
+    private double AccumulateGradients()
+    {
         using var scope = torch.NewDisposeScope();
         double factor = _options.WarmupSteps > 0 && Step < _options.WarmupSteps ? (double)Step / _options.WarmupSteps : 1.0;
         for (int i = 0; i < _optimizer.ParamGroups.Count(); i++) _optimizer.ParamGroups.ElementAt(i).LearningRate = _baseRates[i] * factor;
@@ -105,8 +114,6 @@ public sealed class ConceptTrainer : IDisposable
         _delta.PropagateGradients();
         var parameters = _delta.Groups.SelectMany(g => g.Parameters).ToList();
         if (_options.MaxGradNorm > 0) torch.nn.utils.clip_grad_norm_(parameters, _options.MaxGradNorm);
-        _optimizer.step();
-        _optimizer.zero_grad();
         return lossSum / _options.GradientAccumulation;
     }
 
