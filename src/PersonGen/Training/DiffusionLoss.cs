@@ -1,0 +1,63 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace PersonGen.Training;
+
+/// <summary>
+/// The denoising loss of DDPM training: draw t ~ U{0..T−1} and ε ~ N(0, I), form x_t = √ᾱ_t·x₀ + √(1−ᾱ_t)·ε,
+/// and take the MSE between the prediction and ε (or v). A mask [B,1,H,W] restricts the mean to its support:
+/// Σ(loss·mask)/Σmask. Betas are SD's scaled-linear schedule (√β linear from √β₀ to √β₁).
+/// </summary>
+public sealed class DiffusionLoss : IDisposable
+{
+    private readonly Tensor _alphasCumprod;
+
+    public DiffusionLoss(PredictionType prediction = PredictionType.Epsilon, int trainTimesteps = 1000,
+        double betaStart = 0.00085, double betaEnd = 0.012)
+    {
+        Prediction = prediction;
+        TrainTimesteps = trainTimesteps;
+        using var scope = torch.NewDisposeScope();
+        var betas = torch.linspace(Math.Sqrt(betaStart), Math.Sqrt(betaEnd), trainTimesteps, dtype: ScalarType.Float64).square();
+        _alphasCumprod = (1 - betas).cumprod(0).to_type(ScalarType.Float32).MoveToOuterDisposeScope();
+    }
+
+    public PredictionType Prediction { get; }
+    public int TrainTimesteps { get; }
+
+    /// <summary>ᾱ_t for t = 0..T−1 [T] (float32).</summary>
+    public Tensor AlphasCumprod => _alphasCumprod;
+
+    /// <summary>The scalar loss for clean latents [B,C,H,W] and text embeddings [B,L,D]; draws t and ε from <paramref name="generator"/>.</summary>
+    public Tensor Compute(NoisePredictor predict, Tensor latents, Tensor textEmbeddings, Generator generator, Tensor? mask = null)
+    {
+        using var scope = torch.NewDisposeScope();
+        long batch = latents.shape[0];
+        var noise = torch.randn(latents.shape, dtype: latents.dtype, generator: generator);
+        var timesteps = torch.randint(0, TrainTimesteps, [batch], dtype: ScalarType.Int64, generator: generator);
+        return Compute(predict, latents, textEmbeddings, noise, timesteps, mask).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The scalar loss with given noise [B,C,H,W] and timesteps [B].</summary>
+    public Tensor Compute(NoisePredictor predict, Tensor latents, Tensor textEmbeddings, Tensor noise, Tensor timesteps, Tensor? mask = null)
+    {
+        using var scope = torch.NewDisposeScope();
+        var alphaBar = _alphasCumprod.index_select(0, timesteps).to_type(latents.dtype).reshape(-1, 1, 1, 1);
+        var signal = alphaBar.sqrt();
+        var sigma = (1 - alphaBar).sqrt();
+        var noisy = signal * latents + sigma * noise;
+        var target = Prediction == PredictionType.Epsilon ? noise : signal * noise - sigma * latents;
+        var prediction = predict(noisy, timesteps, textEmbeddings);
+        var error = (prediction.to_type(ScalarType.Float32) - target.to_type(ScalarType.Float32)).square();
+        Tensor loss;
+        if (mask is null) loss = error.mean();
+        else
+        {
+            var weights = mask.to_type(ScalarType.Float32).expand_as(error);
+            loss = (error * weights).sum() / weights.sum().clamp_min(1e-8);
+        }
+        return loss.MoveToOuterDisposeScope();
+    }
+
+    public void Dispose() => _alphasCumprod.Dispose();
+}
