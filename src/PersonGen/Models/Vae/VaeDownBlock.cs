@@ -30,6 +30,6 @@ internal sealed class VaeDownBlock : Module<Tensor, Tensor>
         var hidden = input;
         foreach (var resnet in resnets) hidden = resnet.call(hidden);
         foreach (var downsampler in downsamplers) hidden = downsampler.call(hidden);
-        return (ReferenceEquals(hidden, input) ? input.alias() : hidden).MoveToOuterDisposeScope();
+        return hidden.MoveToOuterDisposeScope();
     }
 }

@@ -30,6 +30,6 @@ internal sealed class VaeUpBlock : Module<Tensor, Tensor>
         var hidden = input;
         foreach (var resnet in resnets) hidden = resnet.call(hidden);
         foreach (var upsampler in upsamplers) hidden = upsampler.call(hidden);
-        return (ReferenceEquals(hidden, input) ? input.alias() : hidden).MoveToOuterDisposeScope();
+        return hidden.MoveToOuterDisposeScope();
     }
 }
