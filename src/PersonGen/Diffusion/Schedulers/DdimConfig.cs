@@ -111,17 +111,23 @@ public sealed record DdimConfig
 
     private static readonly Dictionary<string, BetaSchedule> BetaSchedules = new(StringComparer.Ordinal)
     {
-        ["linear"] = BetaSchedule.Linear, ["scaled_linear"] = BetaSchedule.ScaledLinear, ["squaredcos_cap_v2"] = BetaSchedule.SquaredCosCapV2,
+        ["linear"] = BetaSchedule.Linear,
+        ["scaled_linear"] = BetaSchedule.ScaledLinear,
+        ["squaredcos_cap_v2"] = BetaSchedule.SquaredCosCapV2,
     };
 
     private static readonly Dictionary<string, PredictionType> PredictionTypes = new(StringComparer.Ordinal)
     {
-        ["epsilon"] = PredictionType.Epsilon, ["v_prediction"] = PredictionType.VPrediction, ["sample"] = PredictionType.Sample,
+        ["epsilon"] = PredictionType.Epsilon,
+        ["v_prediction"] = PredictionType.VPrediction,
+        ["sample"] = PredictionType.Sample,
     };
 
     private static readonly Dictionary<string, TimestepSpacing> Spacings = new(StringComparer.Ordinal)
     {
-        ["leading"] = TimestepSpacing.Leading, ["trailing"] = TimestepSpacing.Trailing, ["linspace"] = TimestepSpacing.Linspace,
+        ["leading"] = TimestepSpacing.Leading,
+        ["trailing"] = TimestepSpacing.Trailing,
+        ["linspace"] = TimestepSpacing.Linspace,
     };
 
     /// <summary>The property, or null when it is absent or JSON null (diffusers then uses its default).</summary>
