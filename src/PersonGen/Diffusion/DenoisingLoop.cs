@@ -1,11 +1,9 @@
 using PersonGen.Diffusion.Schedulers;
+using PersonGen.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace PersonGen.Diffusion;
-
-/// <summary>Progress of a denoising run: step <see cref="Step"/> of <see cref="Count"/> finished.</summary>
-public readonly record struct DenoisingProgress(int Step, int Count);
 
 /// <summary>
 /// The one denoising loop: per step, the guidance rule names its branches, the loop evaluates them in one batched
@@ -27,10 +25,10 @@ public sealed class DenoisingLoop : IBranchEvaluator, IDisposable
 
     /// <summary>
     /// Denoises <paramref name="initialLatents"/> (N, C, H, W; already scaled by the scheduler's initial sigma) with
-    /// <paramref name="guidance"/> and returns the final latents of trajectory 0.
+    /// <paramref name="guidance"/> and returns the final latents of trajectory 0. Progress is reported per step under <paramref name="stage"/>.
     /// </summary>
     public Tensor Run(IGuidance guidance, IScheduler schedule, DenoisingRun run, Tensor initialLatents,
-        IProgress<DenoisingProgress>? progress = null, CancellationToken cancellation = default)
+        IProgress<ProgressUpdate>? progress = null, CancellationToken cancellation = default, string stage = "denoising")
     {
         _guidance = guidance;
         run.State = guidance.CreateRunState(run, schedule.Timesteps.Count);
@@ -47,7 +45,7 @@ public sealed class DenoisingLoop : IBranchEvaluator, IDisposable
                 var next = Step(guidance, step, latents);
                 foreach (var old in latents) old?.Dispose();
                 latents = next;
-                progress?.Report(new DenoisingProgress(i + 1, count));
+                progress?.Report(new ProgressUpdate(stage, i + 1, count));
             }
             var result = latents[0]!;
             latents[0] = null;

@@ -73,8 +73,9 @@ public static class ImageIO
         double cropWidth = width / scale, cropHeight = height / scale;
         var sourceRect = SKRect.Create((float)((source.Width - cropWidth) / 2), (float)((source.Height - cropHeight) / 2),
             (float)cropWidth, (float)cropHeight);
-        var sampling = scale < 1
-            ? new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear)
+        // At scale 1 the crop is a pixel copy; Mitchell would blur an image that needs no resampling.
+        var sampling = scale == 1 ? new SKSamplingOptions(SKFilterMode.Nearest)
+            : scale < 1 ? new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear)
             : new SKSamplingOptions(SKCubicResampler.Mitchell);
         using var image = SKImage.FromBitmap(source);
         using var target = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Premul));

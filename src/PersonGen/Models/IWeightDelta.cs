@@ -9,4 +9,7 @@ public interface IWeightDelta
 {
     /// <summary>Whether the model currently computes with the personalized weights.</summary>
     bool Enabled { get; set; }
+
+    /// <summary>Switches only the weights of one model component (<c>unet</c> or <c>text_encoder</c>).</summary>
+    void SetEnabled(string component, bool enabled);
 }

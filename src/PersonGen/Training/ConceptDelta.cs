@@ -1,7 +1,7 @@
 using PersonGen.Models;
 using TorchSharp;
-using static TorchSharp.torch;
 using TorchSharp.Modules;
+using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
 namespace PersonGen.Training;
@@ -29,7 +29,7 @@ public abstract class ConceptDelta : IWeightDelta, IDisposable
     private readonly Dictionary<string, List<Parameter>> _groupParameters = new(StringComparer.Ordinal);
     private readonly Dictionary<string, double> _groupRates = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Parameter> _trainables = new(StringComparer.Ordinal);
-    private bool _enabled = true;
+    private readonly HashSet<string> _disabledComponents = new(StringComparer.Ordinal);
 
     protected ConceptDelta(ConceptModel model) => Model = model;
 
@@ -56,9 +56,22 @@ public abstract class ConceptDelta : IWeightDelta, IDisposable
 
     public bool Enabled
     {
-        get => _enabled;
-        set { _enabled = value; Apply(); }
+        get => _disabledComponents.Count == 0;
+        set
+        {
+            _disabledComponents.Clear();
+            if (!value) _disabledComponents.UnionWith(_targets.Select(t => ComponentOf(t.Key)));
+            Apply();
+        }
     }
+
+    public void SetEnabled(string component, bool enabled)
+    {
+        bool changed = enabled ? _disabledComponents.Remove(component) : _disabledComponents.Add(component);
+        if (changed) Apply();
+    }
+
+    private static string ComponentOf(string key) => key[..Math.Max(0, key.IndexOf('.'))];
 
     /// <summary>Writes the personalized weights (or the originals when disabled) into the model parameters.</summary>
     public void Apply()
@@ -66,7 +79,7 @@ public abstract class ConceptDelta : IWeightDelta, IDisposable
         using var noGrad = torch.no_grad();
         foreach (var target in _targets)
         {
-            if (!_enabled) { target.Weight.copy_(target.Original); continue; }
+            if (_disabledComponents.Contains(ComponentOf(target.Key))) { target.Weight.copy_(target.Original); continue; }
             if (target.Fused is { } fused) { target.Weight.copy_(fused); continue; }
             using var scope = torch.NewDisposeScope();
             target.Weight.copy_(target.Effective(target.Original));

@@ -43,7 +43,11 @@ public sealed class ConceptTrainer : IDisposable
         _baseRates = groups.Select(g => g.LearningRate * options.LearningRateScale).ToArray();
         var paramGroups = groups.Select((g, i) => new AdamW.ParamGroup(g.Parameters, new AdamW.Options
         {
-            LearningRate = _baseRates[i], beta1 = options.Beta1, beta2 = options.Beta2, eps = options.Epsilon, weight_decay = options.WeightDecay,
+            LearningRate = _baseRates[i],
+            beta1 = options.Beta1,
+            beta2 = options.Beta2,
+            eps = options.Epsilon,
+            weight_decay = options.WeightDecay,
         })).ToList();
         _optimizer = torch.optim.AdamW(paramGroups, _baseRates[0], options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay);
     }
