@@ -11,6 +11,7 @@ public static class Program
     [
         InspectCommand.Create,
         GenerateCommand.Create,
+        SampleCommand.Create,
     ];
 
     /// <summary>The root command with its global options and every subcommand.</summary>
