@@ -127,8 +127,14 @@ public static class SampleCommand
 
     private static object Describe(SamplingRequest request) => new
     {
-        template = request.Prompt.Template, placeholder = request.Prompt.Placeholder, @class = request.Prompt.ClassWord,
-        request.Steps, request.Seed, images = request.ImageCount, request.Height, request.Width,
+        template = request.Prompt.Template,
+        placeholder = request.Prompt.Placeholder,
+        @class = request.Prompt.ClassWord,
+        request.Steps,
+        request.Seed,
+        images = request.ImageCount,
+        request.Height,
+        request.Width,
     };
 
     private static Tensor ReadNoise(string path, StableDiffusionModel model)

@@ -45,10 +45,15 @@ public sealed class CrossAttentionMapCapture : IAttentionHook
 
     public Tensor OnOutput(AttentionSite site, Tensor output) => output;
 
-    /// <summary>The mean map over the layers seen, (N, 1, H, W); throws if the call had no cross-attention.</summary>
-    public Tensor Map() => _layers > 0
-        ? _sum! / _layers
-        : throw new InvalidOperationException("no cross-attention layer was seen; the model has no cross-attention to build a mask from");
+    /// <summary>The mean map over the layers seen, (N, 1, H, W); releases the running sum. Throws if no cross-attention was seen.</summary>
+    public Tensor TakeMap()
+    {
+        if (_sum is null) throw new InvalidOperationException("no cross-attention layer was seen; the model has no cross-attention to build a mask from");
+        var map = _sum / _layers;
+        _sum.Dispose();
+        _sum = null;
+        return map;
+    }
 
     private static Tensor Accumulate(Tensor sum, Tensor add)
     {

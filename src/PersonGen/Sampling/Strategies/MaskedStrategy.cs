@@ -79,7 +79,7 @@ public sealed record MaskedStrategy(int SwitchStep, double InitialConceptScale, 
     {
         if (step.Index < SwitchStep) return [Before.Evaluate(predictions)];
         var state = (MaskState)step.Run.State!;
-        using var map = state.Capture!.Map();
+        using var map = state.Capture!.TakeMap();
         state.Capture = null;
         var mask = map > QuantilePerImage(map, Quantile);
         step.Run.Record("mask", mask);
