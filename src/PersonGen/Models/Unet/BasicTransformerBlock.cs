@@ -1,8 +1,8 @@
 using PersonGen.Models.Attention;
-using AttentionLayer = PersonGen.Models.Attention.Attention;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
+using AttentionLayer = PersonGen.Models.Attention.Attention;
 
 namespace PersonGen.Models.Unet;
 
