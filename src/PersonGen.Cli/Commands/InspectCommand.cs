@@ -7,7 +7,7 @@ namespace PersonGen.Cli.Commands;
 
 /// <summary>
 /// <c>persongen inspect PATH</c>: lists a checkpoint's tensors (name, dtype, shape) and metadata, or a model
-/// folder's components. <c>--write-sample FILE</c> first writes a small safetensors checkpoint (and inspects it).
+/// folder's components (class, config, weight files with parameter counts from their headers, scheduler type). <c>--write-sample FILE</c> first writes a small safetensors checkpoint (and inspects it).
 /// </summary>
 public static class InspectCommand
 {
@@ -102,45 +102,73 @@ public static class InspectCommand
 
     private static void DescribeFolder(TextWriter output, string folder)
     {
-        string index = Path.Combine(folder, "model_index.json");
-        if (File.Exists(index))
+        if (File.Exists(Path.Combine(folder, ModelFolder.IndexFileName)))
         {
-            output.WriteLine($"{folder}: model folder");
-            foreach (var (name, kind) in ReadComponents(index))
-            {
-                if (kind is null) { output.WriteLine($"  {name}: (not used)"); continue; }
-                output.WriteLine($"  {name}: {kind}");
-                string componentFolder = Path.Combine(folder, name);
-                if (!Directory.Exists(componentFolder)) { output.WriteLine("    (folder missing)"); continue; }
-                foreach (string file in Directory.EnumerateFiles(componentFolder).Order(StringComparer.Ordinal))
-                    output.WriteLine($"    {Path.GetFileName(file)}  {FormatBytes(new FileInfo(file).Length)}");
-            }
+            DescribeModel(output, ModelFolder.Open(folder));
             return;
         }
-        output.WriteLine($"{folder}: folder without model_index.json; checkpoints found:");
+        output.WriteLine($"{folder}: folder without {ModelFolder.IndexFileName}; checkpoints found:");
         foreach (string file in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
                      .Where(CheckpointFile.IsCheckpointPath).Order(StringComparer.Ordinal))
             output.WriteLine($"  {Path.GetRelativePath(folder, file)}  {FormatBytes(new FileInfo(file).Length)}");
     }
 
-    /// <summary>Components of a diffusers <c>model_index.json</c>: entries whose value is [library, class].</summary>
-    private static List<(string Name, string? Kind)> ReadComponents(string indexPath)
+    /// <summary>Each component's class, config, weight files with their parameter counts, and the scheduler type.</summary>
+    private static void DescribeModel(TextWriter output, ModelFolder model)
     {
-        try
+        string version = model.DiffusersVersion is { } v ? $", diffusers {v}" : "";
+        output.WriteLine($"{model.Root}: model folder, {model.ClassName}{version}");
+        foreach (var component in model.Components.Values)
         {
-            using var document = JsonDocument.Parse(File.ReadAllText(indexPath));
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
-                throw new ModelLoadException($"{indexPath}: is not a JSON object");
-            return document.RootElement.EnumerateObject()
-                .Where(p => !p.Name.StartsWith('_') && p.Value.ValueKind == JsonValueKind.Array && p.Value.GetArrayLength() == 2)
-                .Select(p => (p.Name, p.Value[0].ValueKind == JsonValueKind.String && p.Value[1].ValueKind == JsonValueKind.String
-                    ? $"{p.Value[0].GetString()}.{p.Value[1].GetString()}" : (string?)null))
-                .ToList();
+            output.WriteLine($"  {component.Name}: {component.Library}.{component.ClassName}");
+            try
+            {
+                DescribeComponent(output, model, component);
+            }
+            catch (PersonGenException e)
+            {
+                output.WriteLine($"    problem: {e.Message}");
+            }
         }
-        catch (JsonException e)
+        foreach (string absent in model.AbsentComponents) output.WriteLine($"  {absent}: (not used)");
+    }
+
+    private static void DescribeComponent(TextWriter output, ModelFolder model, ComponentInfo component)
+    {
+        string directory = model.ComponentDirectory(component.Name);
+        if (component.Name == "tokenizer" || component.ClassName.Contains("Tokenizer", StringComparison.Ordinal))
         {
-            throw new ModelLoadException($"{indexPath}: is not valid JSON ({e.Message.ReplaceLineEndings(" ")}); re-save the model folder");
+            var files = model.TokenizerFiles(component.Name);
+            var present = new[] { files.Vocab, files.Merges, files.TokenizerConfig, files.SpecialTokensMap }.OfType<string>();
+            output.WriteLine($"    files: {string.Join(", ", present.Select(Path.GetFileName))}");
+            return;
         }
+        var config = model.ReadConfigJson(component.Name);
+        string configName = Path.GetFileName(model.ConfigPath(component.Name));
+        if (configName == "scheduler_config.json")
+        {
+            string Field(string name) => config.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null
+                ? value.ToString() : "(default)";
+            output.WriteLine($"    {configName}: {Field("_class_name")}, beta_schedule {Field("beta_schedule")}, " +
+                $"prediction_type {Field("prediction_type")}, timestep_spacing {Field("timestep_spacing")}");
+            return;
+        }
+        output.WriteLine($"    {configName}");
+        long total = 0;
+        var weightFiles = model.WeightFiles(component.Name);
+        foreach (string file in weightFiles)
+        {
+            string count = "";
+            if (CheckpointFile.IsSafetensors(file))
+            {
+                using var weights = SafetensorsFile.Open(file);
+                long parameters = weights.Entries.Sum(e => e.Shape.Aggregate(1L, (a, b) => a * b));
+                total += parameters;
+                count = $", {parameters:N0} parameters";
+            }
+            output.WriteLine($"    {Path.GetFileName(file)}  {FormatBytes(new FileInfo(file).Length)}{count}");
+        }
+        if (weightFiles.Count > 1 && total > 0) output.WriteLine($"    total {total:N0} parameters");
     }
 
     private static string FormatBytes(long bytes) => bytes switch

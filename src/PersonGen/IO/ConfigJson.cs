@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 
 namespace PersonGen.IO;
@@ -38,6 +39,24 @@ public static class ConfigJson
             throw new ModelLoadException(
                 $"{path}: not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}); fix or re-download the file", e);
         }
+    }
+
+    /// <summary>
+    /// Reads a config file and binds it to <typeparamref name="T"/>: fields <typeparamref name="T"/> does not declare are
+    /// ignored (as diffusers and transformers ignore them), everything else as in <see cref="Bind{T}(JsonElement, string, JsonSerializerOptions?)"/>.
+    /// </summary>
+    /// <param name="path">A <c>config.json</c> or <c>scheduler_config.json</c>.</param>
+    /// <param name="options">Serializer options; null means <see cref="DefaultOptions"/>.</param>
+    /// <exception cref="ModelLoadException">The file is missing or not JSON, a required field is missing, or a value has the wrong type.</exception>
+    public static T Load<T>(string path, JsonSerializerOptions? options = null) => Bind<T>(ReadFile(path), path, options).Value;
+
+    /// <summary><see cref="DefaultOptions"/> plus <paramref name="converters"/> (e.g. for values written as one int or a list).</summary>
+    public static JsonSerializerOptions OptionsWith(params JsonConverter[] converters)
+    {
+        var options = new JsonSerializerOptions(DefaultOptions);
+        foreach (var converter in converters) options.Converters.Add(converter);
+        options.MakeReadOnly();
+        return options;
     }
 
     /// <summary>Binds a config object with reflection-based metadata and <paramref name="options"/> (default <see cref="DefaultOptions"/>).</summary>

@@ -134,26 +134,35 @@ public sealed class ModelFolder
     }
 
     /// <summary>
-    /// The weight files of <paramref name="component"/>: one file, or the shards a <c>*.index.json</c> names (sorted).
+    /// The weight files of <paramref name="component"/> (see <see cref="FindWeightFiles"/>); <paramref name="variant"/>
+    /// (e.g. <c>fp16</c>) selects <c>diffusion_pytorch_model.fp16.safetensors</c> and the like.
+    /// </summary>
+    /// <exception cref="ModelLoadException">No weight file, a malformed index, or a missing shard.</exception>
+    public IReadOnlyList<string> WeightFiles(string component, string? variant = null) =>
+        FindWeightFiles(ComponentDirectory(component), variant);
+
+    /// <summary>
+    /// The weight files of a component folder: one file, or the shards a <c>*.index.json</c> names (sorted).
     /// Preference: <c>diffusion_pytorch_model.safetensors</c>, <c>model.safetensors</c>, their sharded indexes,
     /// then the <c>.bin</c> equivalents. <paramref name="variant"/> (e.g. <c>fp16</c>) selects
     /// <c>diffusion_pytorch_model.fp16.safetensors</c> and the like.
     /// </summary>
-    /// <exception cref="ModelLoadException">No weight file, a malformed index, or a missing shard.</exception>
-    public IReadOnlyList<string> WeightFiles(string component, string? variant = null)
+    /// <exception cref="ModelLoadException">No folder, no weight file, a malformed index, or a missing shard.</exception>
+    public static IReadOnlyList<string> FindWeightFiles(string componentDirectory, string? variant = null)
     {
-        string directory = ComponentDirectory(component);
+        if (!Directory.Exists(componentDirectory))
+            throw new ModelLoadException($"{componentDirectory}: component folder not found; give an existing component folder of a model");
         var candidates = new List<string>();
         foreach (string baseName in WeightNames)
         {
             string name = variant is null ? baseName : WithVariant(baseName, variant);
             candidates.Add(name);
-            string path = Path.Combine(directory, name);
+            string path = Path.Combine(componentDirectory, name);
             if (!File.Exists(path)) continue;
             return baseName.EndsWith(".index.json", StringComparison.Ordinal) ? ShardFiles(path) : [path];
         }
         throw new ModelLoadException(
-            $"{directory}: no weight file (looked for {string.Join(", ", candidates)}); re-download the component");
+            $"{componentDirectory}: no weight file (looked for {string.Join(", ", candidates)}); re-download the component");
     }
 
     /// <summary>Path of the component's <c>config.json</c> (or <c>scheduler_config.json</c> for schedulers).</summary>

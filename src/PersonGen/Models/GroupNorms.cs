@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace PersonGen.Models;
 
 /// <summary>Creates GroupNorm layers with PyTorch's initial values.</summary>
-internal static class GroupNorms
+public static class GroupNorms
 {
     /// <summary>
     /// <c>torch.nn.GroupNorm</c> with weight 1 and bias 0: TorchSharp 0.107's GroupNorm leaves both uninitialised

@@ -1,5 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using PersonGen.IO;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -17,76 +15,57 @@ public static class StateDictLoader
     private const int MaxNamesPerList = 20;
 
     /// <summary>
-    /// The weight files of a component folder: <c>diffusion_pytorch_model.safetensors</c> or <c>model.safetensors</c>,
-    /// or the shards listed by their <c>*.safetensors.index.json</c>.
+    /// Loads a component folder's weights (found by <see cref="ModelFolder.FindWeightFiles"/>: one safetensors file,
+    /// its shards, or a PyTorch pickle) into <paramref name="module"/> with the strict check.
     /// </summary>
-    /// <exception cref="ModelLoadException">No safetensors weights are found, or the shard index is malformed.</exception>
-    public static IReadOnlyList<string> FindSafetensors(string componentDir)
-    {
-        foreach (string stem in new[] { "diffusion_pytorch_model", "model" })
-        {
-            string single = Path.Combine(componentDir, stem + ".safetensors");
-            if (File.Exists(single)) return [single];
-            string index = single + ".index.json";
-            if (File.Exists(index)) return ShardsOf(index, componentDir);
-        }
-        throw new ModelLoadException(
-            $"{componentDir}: no diffusion_pytorch_model.safetensors or model.safetensors (or sharded .index.json); put the component's safetensors weights there");
-    }
+    /// <inheritdoc cref="LoadFiles"/>
+    /// <exception cref="ModelLoadException">No weight file, or keys or shapes differ; the message lists them by name.</exception>
+    public static void LoadFolder(nn.Module module, string componentDir, IReadOnlySet<string>? ignoredKeys = null,
+        Func<string, string>? renameKey = null) =>
+        LoadFiles(module, ModelFolder.FindWeightFiles(componentDir), ignoredKeys, renameKey);
 
-    private static List<string> ShardsOf(string indexPath, string componentDir)
-    {
-        try
-        {
-            var weightMap = JsonNode.Parse(File.ReadAllText(indexPath))?["weight_map"] as JsonObject
-                ?? throw new ModelLoadException($"{indexPath}: no weight_map object; restore the shard index");
-            var shards = new List<string>();
-            foreach (var (_, file) in weightMap)
-            {
-                string name = file?.GetValue<string>() ?? "";
-                if (name.Length == 0 || Path.IsPathRooted(name) || name.Contains(".."))
-                    throw new ModelLoadException($"{indexPath}: shard name '{name}' must be a file inside the component folder");
-                string path = Path.Combine(componentDir, name);
-                if (!shards.Contains(path)) shards.Add(path);
-            }
-            return shards;
-        }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
-        {
-            throw new ModelLoadException($"{indexPath}: malformed shard index ({e.Message}); restore the file", e);
-        }
-    }
-
-    /// <summary>Loads every tensor of the given safetensors files into <paramref name="module"/> with the strict check.</summary>
+    /// <summary>
+    /// Loads every tensor of the given checkpoint files into <paramref name="module"/> with the strict check.
+    /// Safetensors files are read lazily, one tensor at a time, already converted to each parameter's dtype and device.
+    /// </summary>
     /// <param name="module">The module to fill; its parameters keep their dtype and device.</param>
-    /// <param name="files">Safetensors files (one, or the shards of one checkpoint).</param>
-    /// <param name="ignoredKeys">Checkpoint keys to skip when present (for example transformers' old <c>position_ids</c> buffer).</param>
+    /// <param name="files">Checkpoint files (one, or the shards of one checkpoint): safetensors or PyTorch pickles.</param>
+    /// <param name="ignoredKeys">Keys to skip when present (for example transformers' old <c>position_ids</c> buffer).</param>
+    /// <param name="renameKey">Maps a checkpoint key to the module's name for it (for deprecated names); null keeps keys.</param>
     /// <exception cref="ModelLoadException">Keys or shapes differ; the message lists them by name.</exception>
     /// <exception cref="InvalidCheckpointException">A file is missing or malformed.</exception>
-    public static void LoadSafetensors(nn.Module module, IReadOnlyList<string> files, IReadOnlySet<string>? ignoredKeys = null)
+    public static void LoadFiles(nn.Module module, IReadOnlyList<string> files, IReadOnlySet<string>? ignoredKeys = null,
+        Func<string, string>? renameKey = null)
     {
-        var opened = new List<SafetensorsFile>();
+        var sources = new List<CheckpointSource>();
         try
         {
-            foreach (string file in files) opened.Add(SafetensorsFile.Open(file));
-            var owner = new Dictionary<string, SafetensorsFile>(StringComparer.Ordinal);
-            foreach (var file in opened)
+            foreach (string file in files) sources.Add(CheckpointSource.Open(file));
+            var owner = new Dictionary<string, (CheckpointSource Source, string Key)>(StringComparer.Ordinal);
+            var duplicates = new List<string>();
+            foreach (var source in sources)
             {
-                foreach (var entry in file.Entries) owner.TryAdd(entry.Name, file);
+                foreach (string key in source.Keys)
+                {
+                    string name = renameKey?.Invoke(key) ?? key;
+                    if (!owner.TryAdd(name, (source, key))) duplicates.Add($"{key} (also stored as {owner[name].Key})");
+                }
             }
             string sourceName = files.Count == 1 ? files[0] : Path.GetDirectoryName(files[0]) ?? files[0];
             var target = module.state_dict();
-            Check(module, target, owner.ToDictionary(kv => kv.Key, kv => kv.Value.ByName[kv.Key].Shape), sourceName, ignoredKeys);
+            Check(module, target, owner.ToDictionary(kv => kv.Key, kv => kv.Value.Source.Shape(kv.Value.Key)), sourceName,
+                ignoredKeys, duplicates);
             using var noGrad = no_grad();
             foreach (var (name, destination) in target)
             {
-                using var value = owner[name].Read(name);
+                if (!owner.TryGetValue(name, out var stored)) continue; // an ignored key
+                using var value = stored.Source.Read(stored.Key, destination.dtype, destination.device);
                 destination.copy_(value);
             }
         }
         finally
         {
-            foreach (var file in opened) file.Dispose();
+            foreach (var source in sources) source.Dispose();
         }
     }
 
@@ -100,9 +79,12 @@ public static class StateDictLoader
         IReadOnlySet<string>? ignoredKeys = null)
     {
         var target = module.state_dict();
-        Check(module, target, source.ToDictionary(kv => kv.Key, kv => kv.Value.shape), sourceName, ignoredKeys);
+        Check(module, target, source.ToDictionary(kv => kv.Key, kv => kv.Value.shape), sourceName, ignoredKeys, []);
         using var noGrad = no_grad();
-        foreach (var (name, destination) in target) destination.copy_(source[name]);
+        foreach (var (name, destination) in target)
+        {
+            if (source.TryGetValue(name, out var value)) destination.copy_(value);
+        }
     }
 
     /// <summary>
@@ -111,14 +93,14 @@ public static class StateDictLoader
     /// </summary>
     public static void Check(nn.Module module, IReadOnlyDictionary<string, long[]> sourceShapes, string sourceName,
         IReadOnlySet<string>? ignoredKeys = null) =>
-        Check(module, module.state_dict(), sourceShapes, sourceName, ignoredKeys);
+        Check(module, module.state_dict(), sourceShapes, sourceName, ignoredKeys, []);
 
     private static void Check(nn.Module module, Dictionary<string, Tensor> target, IReadOnlyDictionary<string, long[]> sourceShapes,
-        string sourceName, IReadOnlySet<string>? ignoredKeys)
+        string sourceName, IReadOnlySet<string>? ignoredKeys, List<string> duplicates)
     {
         bool Ignored(string key) => ignoredKeys?.Contains(key) == true;
         var missing = target.Keys.Where(k => !sourceShapes.ContainsKey(k) && !Ignored(k)).ToList();
-        var unexpected = sourceShapes.Keys.Where(k => !target.ContainsKey(k) && !Ignored(k)).ToList();
+        var unexpected = sourceShapes.Keys.Where(k => !target.ContainsKey(k) && !Ignored(k)).Concat(duplicates).ToList();
         var misShaped = target.Where(kv => sourceShapes.TryGetValue(kv.Key, out var shape) && !shape.SequenceEqual(kv.Value.shape))
             .Select(kv => $"{kv.Key} (checkpoint {Shape(sourceShapes[kv.Key])}, model {Shape(kv.Value.shape)})").ToList();
         if (missing.Count + unexpected.Count + misShaped.Count == 0) return;
@@ -136,5 +118,34 @@ public static class StateDictLoader
     {
         string listed = string.Join(", ", names.Take(MaxNamesPerList));
         return names.Count > MaxNamesPerList ? $"{names.Count} keys: {listed}, … ({names.Count - MaxNamesPerList} more)" : listed;
+    }
+
+    /// <summary>One checkpoint file: safetensors read lazily, or a PyTorch pickle read whole (the format allows no less).</summary>
+    private sealed class CheckpointSource : IDisposable
+    {
+        private readonly SafetensorsFile? _safetensors;
+        private readonly Dictionary<string, Tensor>? _tensors;
+
+        private CheckpointSource(SafetensorsFile? safetensors, Dictionary<string, Tensor>? tensors)
+        {
+            _safetensors = safetensors;
+            _tensors = tensors;
+        }
+
+        public static CheckpointSource Open(string path) =>
+            CheckpointFile.IsPickle(path) ? new(null, PickleCheckpoint.Load(path)) : new(SafetensorsFile.Open(path), null);
+
+        public IEnumerable<string> Keys => _safetensors?.Entries.Select(e => e.Name) ?? _tensors!.Keys;
+
+        public long[] Shape(string key) => _safetensors?.ByName[key].Shape ?? _tensors![key].shape;
+
+        public Tensor Read(string key, ScalarType dtype, Device device) =>
+            _safetensors?.Read(key, dtype, device) ?? _tensors![key].to(dtype, device, copy: true);
+
+        public void Dispose()
+        {
+            _safetensors?.Dispose();
+            foreach (var tensor in _tensors?.Values ?? Enumerable.Empty<Tensor>()) tensor.Dispose();
+        }
     }
 }

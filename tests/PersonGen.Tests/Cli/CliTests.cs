@@ -85,6 +85,27 @@ public class CliTests
     }
 
     [Fact]
+    public void Inspect_of_a_model_folder_shows_classes_weights_parameter_counts_and_the_scheduler()
+    {
+        var (code, output, error) = Run("inspect", TestPaths.Golden("tiny_sd2"));
+        Assert.Equal(0, code);
+        Assert.Empty(error);
+        Assert.Contains("model folder, StableDiffusionPipeline, diffusers 0.30.3", output);
+        Assert.Matches(@"diffusion_pytorch_model\.safetensors\s+\S+ \S+, 217,772 parameters", output);
+        Assert.Contains("1,597,162 parameters", output);
+        Assert.Contains("scheduler_config.json: PNDMScheduler, beta_schedule scaled_linear, prediction_type epsilon, timestep_spacing (default)", output);
+        Assert.Contains("files: vocab.json, merges.txt, tokenizer_config.json, special_tokens_map.json", output);
+
+        string tiny = PersonGen.Models.TinyModelFolder.Create(TestPaths.NewTempDirectory(), seed: 0);
+        File.Delete(Path.Combine(tiny, "vae", "diffusion_pytorch_model.safetensors"));
+        var (tinyCode, tinyOutput, _) = Run("inspect", tiny);
+        Assert.Equal(0, tinyCode);
+        Assert.Contains("scheduler_config.json: DDIMScheduler", tinyOutput);
+        Assert.Contains("vae: diffusers.AutoencoderKL", tinyOutput);
+        Assert.Contains("problem: ", tinyOutput);
+    }
+
+    [Fact]
     public void Write_sample_writes_a_valid_checkpoint_and_inspects_it()
     {
         string path = Path.Combine(TestPaths.NewTempDirectory(), "sample.safetensors");

@@ -39,7 +39,7 @@ public sealed class ToyUnet : Module<Tensor, Tensor, Tensor>
     public ToyUnet(int channels = 8, int contextDim = 8) : base("ToyUnet")
     {
         conv_in = Conv2d(4, channels, 3, padding: 1);
-        conv_norm_out = GroupNorm(2, channels);
+        conv_norm_out = PersonGen.Models.GroupNorms.Create(2, channels, 1e-5, null, null);
         mid_block = new ToyMidBlock(channels, contextDim);
         conv_out = Conv2d(channels, 4, 3, padding: 1);
         RegisterComponents();

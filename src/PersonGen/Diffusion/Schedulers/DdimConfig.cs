@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using PersonGen.IO;
 
 namespace PersonGen.Diffusion.Schedulers;
 
@@ -52,14 +53,10 @@ public sealed record DdimConfig
     /// <exception cref="ModelLoadException">The file is missing, not JSON, or holds an unsupported value.</exception>
     public static DdimConfig Load(string path)
     {
-        if (!File.Exists(path)) throw new ModelLoadException($"{path}: scheduler config not found (a diffusers scheduler/ folder has scheduler_config.json)");
+        var json = ConfigJson.ReadFile(path);
         try
         {
-            return Parse(File.ReadAllText(path));
-        }
-        catch (JsonException e)
-        {
-            throw new ModelLoadException($"{path}: not valid JSON ({e.Message})", e);
+            return Parse(json);
         }
         catch (ModelLoadException e)
         {
@@ -68,10 +65,24 @@ public sealed record DdimConfig
     }
 
     /// <summary>Parses the JSON text of a scheduler config; see <see cref="Load"/>.</summary>
+    /// <exception cref="ModelLoadException">Not a JSON object, or an unsupported value.</exception>
     public static DdimConfig Parse(string json)
     {
-        using var document = JsonDocument.Parse(json);
-        var root = document.RootElement;
+        try
+        {
+            using var document = JsonDocument.Parse(json);
+            return Parse(document.RootElement);
+        }
+        catch (JsonException e)
+        {
+            throw new ModelLoadException($"the scheduler config is not valid JSON ({e.Message})", e);
+        }
+    }
+
+    /// <summary>Reads a parsed scheduler config object; see <see cref="Load"/>.</summary>
+    /// <exception cref="ModelLoadException">Not a JSON object, or an unsupported value.</exception>
+    public static DdimConfig Parse(JsonElement root)
+    {
         if (root.ValueKind != JsonValueKind.Object) throw new ModelLoadException("the scheduler config is not a JSON object");
         var defaults = new DdimConfig();
         if (Get(root, "thresholding") is { } thresholding && ReadBool(thresholding, "thresholding"))

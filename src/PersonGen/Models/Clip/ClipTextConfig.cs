@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using PersonGen.IO;
 
 namespace PersonGen.Models.Clip;
 
@@ -48,8 +49,11 @@ public sealed record ClipTextConfig
 
     /// <summary>Reads <c>config.json</c> of a text-encoder folder and validates it.</summary>
     /// <exception cref="ModelLoadException">The file is missing, malformed or inconsistent.</exception>
-    public static ClipTextConfig FromFolder(string componentDir) =>
-        ClipConfigReader.Read<ClipTextConfig>(componentDir).Validate(Path.Combine(componentDir, "config.json"));
+    public static ClipTextConfig FromFolder(string componentDir)
+    {
+        string path = Path.Combine(componentDir, "config.json");
+        return ConfigJson.Load<ClipTextConfig>(path).Validate(path);
+    }
 
     /// <summary>Checks sizes; returns this config.</summary>
     /// <exception cref="ModelLoadException">A field is out of range; the message names it.</exception>

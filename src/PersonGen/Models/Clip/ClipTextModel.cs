@@ -29,7 +29,7 @@ public sealed class ClipTextModel : nn.Module<Tensor, ClipTextOutput>
         var model = new ClipTextModel(ClipTextConfig.FromFolder(componentDir), device, dtype);
         try
         {
-            StateDictLoader.LoadSafetensors(model, StateDictLoader.FindSafetensors(componentDir), IgnoredKeys);
+            StateDictLoader.LoadFolder(model, componentDir, IgnoredKeys);
         }
         catch
         {

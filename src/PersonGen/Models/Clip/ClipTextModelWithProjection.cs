@@ -26,7 +26,7 @@ public sealed class ClipTextModelWithProjection : nn.Module<Tensor, ClipTextProj
         var model = new ClipTextModelWithProjection(ClipTextConfig.FromFolder(componentDir), device, dtype);
         try
         {
-            StateDictLoader.LoadSafetensors(model, StateDictLoader.FindSafetensors(componentDir), ClipTextModel.IgnoredKeys);
+            StateDictLoader.LoadFolder(model, componentDir, ClipTextModel.IgnoredKeys);
         }
         catch
         {

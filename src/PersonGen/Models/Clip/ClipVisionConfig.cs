@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using PersonGen.IO;
 
 namespace PersonGen.Models.Clip;
 
@@ -24,8 +25,11 @@ public sealed record ClipVisionConfig
 
     /// <summary>Reads <c>config.json</c> of a vision-encoder folder and validates it.</summary>
     /// <exception cref="ModelLoadException">The file is missing, malformed or inconsistent.</exception>
-    public static ClipVisionConfig FromFolder(string componentDir) =>
-        ClipConfigReader.Read<ClipVisionConfig>(componentDir).Validate(Path.Combine(componentDir, "config.json"));
+    public static ClipVisionConfig FromFolder(string componentDir)
+    {
+        string path = Path.Combine(componentDir, "config.json");
+        return ConfigJson.Load<ClipVisionConfig>(path).Validate(path);
+    }
 
     /// <summary>Checks sizes; returns this config.</summary>
     /// <exception cref="ModelLoadException">A field is out of range; the message names it.</exception>

@@ -32,7 +32,7 @@ public sealed class ClipVisionModelWithProjection : nn.Module<Tensor, ClipVision
         var model = new ClipVisionModelWithProjection(ClipVisionConfig.FromFolder(componentDir), device, dtype);
         try
         {
-            StateDictLoader.LoadSafetensors(model, StateDictLoader.FindSafetensors(componentDir), IgnoredKeys);
+            StateDictLoader.LoadFolder(model, componentDir, IgnoredKeys);
         }
         catch
         {

@@ -91,7 +91,7 @@ public sealed class UNet2DConditionModel : Module<Tensor, Tensor, Tensor, Tensor
         var model = new UNet2DConditionModel(config, dtype, device);
         try
         {
-            UnetWeights.LoadStrict(model, componentDir);
+            StateDictLoader.LoadFolder(model, componentDir);
         }
         catch
         {

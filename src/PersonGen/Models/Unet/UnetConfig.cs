@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using PersonGen.IO;
 
 namespace PersonGen.Models.Unet;
 
@@ -10,7 +11,7 @@ namespace PersonGen.Models.Unet;
 /// </summary>
 public sealed record UnetConfig
 {
-    private static readonly JsonSerializerOptions JsonOptions = new() { Converters = { new IntOrListConverter() } };
+    private static readonly JsonSerializerOptions JsonOptions = ConfigJson.OptionsWith(new IntOrListConverter());
 
     private static readonly string[] DownBlockTypeNames = ["CrossAttnDownBlock2D", "DownBlock2D"];
     private static readonly string[] UpBlockTypeNames = ["CrossAttnUpBlock2D", "UpBlock2D"];
@@ -123,17 +124,7 @@ public sealed record UnetConfig
     /// <exception cref="ModelLoadException">The file is missing, is not valid JSON, or describes an unsupported UNet.</exception>
     public static UnetConfig FromFile(string path)
     {
-        if (!File.Exists(path)) throw new ModelLoadException($"{path}: UNet config not found; the unet folder needs its config.json");
-        UnetConfig? config;
-        try
-        {
-            config = JsonSerializer.Deserialize<UnetConfig>(File.ReadAllText(path), JsonOptions);
-        }
-        catch (JsonException e)
-        {
-            throw new ModelLoadException($"{path}: invalid UNet config at {e.Path ?? "the top level"}: {FirstLine(e.Message)}", e);
-        }
-        if (config is null) throw new ModelLoadException($"{path}: the UNet config is null; expected a JSON object");
+        var config = ConfigJson.Load<UnetConfig>(path, JsonOptions);
         try
         {
             config.Validate();
@@ -232,6 +223,4 @@ public sealed record UnetConfig
         throw new ModelLoadException($"unsupported field {field} = {value}: PersonGen builds Stable Diffusion 1.x/2.x UNets only");
 
     private static void Invalid(string problem) => throw new ModelLoadException($"invalid UNet config: {problem}");
-
-    private static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
 }

@@ -25,7 +25,11 @@ public sealed class Upsample2D : Module<Tensor, Tensor>
     /// <summary>Upsamples to (<paramref name="height"/>, <paramref name="width"/>), as diffusers does for odd skip sizes.</summary>
     public Tensor forward(Tensor input, long height, long width)
     {
-        using var upsampled = functional.interpolate(input, size: [height, width], mode: InterpolationMode.Nearest);
-        return conv.call(upsampled);
+        // Upsampling kernels lack bfloat16 on CPU: upsample in float32 as diffusers does, then convert back.
+        bool upcast = input.dtype == ScalarType.BFloat16;
+        using var source = upcast ? input.to_type(ScalarType.Float32) : input.alias();
+        using var upsampled = functional.interpolate(source, size: [height, width], mode: InterpolationMode.Nearest);
+        using var restored = upcast ? upsampled.to_type(ScalarType.BFloat16) : upsampled.alias();
+        return conv.call(restored);
     }
 }

@@ -13,7 +13,11 @@ namespace PersonGen.Models.Vae;
 /// </summary>
 public sealed class AutoencoderKL : Module<Tensor, Tensor>
 {
-    private const string WeightsFile = "diffusion_pytorch_model.safetensors";
+    /// <summary>Deprecated mid-block attention names (old diffusers / converted LDM checkpoints) → current ones.</summary>
+    private static readonly (string Old, string New)[] DeprecatedAttentionNames =
+    [
+        (".query.", ".to_q."), (".key.", ".to_k."), (".value.", ".to_v."), (".proj_attn.", ".to_out.0."),
+    ];
 
     // Registration order = diffusers' state-dict order.
     private readonly VaeEncoder encoder;
@@ -22,15 +26,18 @@ public sealed class AutoencoderKL : Module<Tensor, Tensor>
     private readonly Conv2d post_quant_conv;
 
     /// <summary>Builds the architecture with random weights (use <see cref="Load"/> for a checkpoint).</summary>
+    /// <param name="config">A VAE config; validated here.</param>
+    /// <param name="dtype">Parameter dtype (default float32).</param>
+    /// <param name="device">Where the parameters live (default CPU).</param>
     /// <exception cref="ModelLoadException">The config holds an unsupported value.</exception>
-    public AutoencoderKL(VaeConfig config) : base(nameof(AutoencoderKL))
+    public AutoencoderKL(VaeConfig config, ScalarType? dtype = null, Device? device = null) : base(nameof(AutoencoderKL))
     {
         config.Validate();
         Config = config;
-        encoder = new VaeEncoder(config);
-        decoder = new VaeDecoder(config);
-        quant_conv = Conv2d(2 * config.LatentChannels, 2 * config.LatentChannels, 1);
-        post_quant_conv = Conv2d(config.LatentChannels, config.LatentChannels, 1);
+        encoder = new VaeEncoder(config, device, dtype);
+        decoder = new VaeDecoder(config, device, dtype);
+        quant_conv = Conv2d(2 * config.LatentChannels, 2 * config.LatentChannels, 1, device: device, dtype: dtype);
+        post_quant_conv = Conv2d(config.LatentChannels, config.LatentChannels, 1, device: device, dtype: dtype);
         RegisterComponents();
     }
 
@@ -40,7 +47,7 @@ public sealed class AutoencoderKL : Module<Tensor, Tensor>
     public double ScalingFactor => Config.ScalingFactor;
 
     /// <summary>
-    /// Loads a diffusers <c>vae/</c> folder (<c>config.json</c> + <c>diffusion_pytorch_model.safetensors</c>) with a
+    /// Loads a diffusers <c>vae/</c> folder (<c>config.json</c> + weights, see <see cref="StateDictLoader.LoadFolder"/>) with a
     /// strict key and shape check, converted to <paramref name="dtype"/> on <paramref name="device"/>, in eval mode
     /// with gradients off (the VAE is never trained here). Deprecated mid-block attention names
     /// (<c>query/key/value/proj_attn</c>) are renamed to <c>to_q/to_k/to_v/to_out.0</c>.
@@ -52,14 +59,10 @@ public sealed class AutoencoderKL : Module<Tensor, Tensor>
         if (!Directory.Exists(componentDir))
             throw new ModelLoadException($"{componentDir}: VAE folder not found (a diffusers model folder has vae/)");
         var config = VaeConfig.Load(Path.Combine(componentDir, "config.json"));
-        string weights = Path.Combine(componentDir, WeightsFile);
-        if (!File.Exists(weights))
-            throw new ModelLoadException($"{componentDir}: no {WeightsFile} (save the VAE with safe_serialization=True)");
-        var model = new AutoencoderKL(config);
+        var model = new AutoencoderKL(config, dtype, device);
         try
         {
-            model.to(device, dtype);
-            VaeCheckpointLoader.LoadStrict(model, weights, nameof(AutoencoderKL));
+            StateDictLoader.LoadFolder(model, componentDir, renameKey: CurrentName);
         }
         catch
         {
@@ -69,6 +72,16 @@ public sealed class AutoencoderKL : Module<Tensor, Tensor>
         foreach (var parameter in model.parameters()) parameter.requires_grad = false;
         model.eval();
         return model;
+    }
+
+    private static string CurrentName(string key)
+    {
+        if (!key.Contains(".mid_block.attentions.", StringComparison.Ordinal)) return key;
+        foreach (var (old, current) in DeprecatedAttentionNames)
+        {
+            if (key.Contains(old, StringComparison.Ordinal)) return key.Replace(old, current, StringComparison.Ordinal);
+        }
+        return key;
     }
 
     /// <summary>Encodes images (B, in_channels, H, W) in [−1, 1] into the latent distribution (B, C, H/f, W/f).</summary>

@@ -1,5 +1,5 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
+using PersonGen.IO;
 
 namespace PersonGen.Models.Vae;
 
@@ -47,17 +47,7 @@ public sealed record VaeConfig
     /// <exception cref="ModelLoadException">The file is missing, not JSON, or holds an unsupported value.</exception>
     public static VaeConfig Load(string path)
     {
-        if (!File.Exists(path)) throw new ModelLoadException($"{path}: VAE config not found (a diffusers vae/ folder has config.json)");
-        VaeConfig? config;
-        try
-        {
-            config = JsonSerializer.Deserialize<VaeConfig>(File.ReadAllText(path));
-        }
-        catch (JsonException e)
-        {
-            throw new ModelLoadException($"{path}: not a valid VAE config ({e.Message})", e);
-        }
-        if (config is null) throw new ModelLoadException($"{path}: VAE config is null");
+        var config = ConfigJson.Load<VaeConfig>(path);
         try
         {
             config.Validate();
@@ -96,7 +86,7 @@ public sealed record VaeConfig
     }
 
     /// <summary>The spatial factor between image and latents: 2^(blocks − 1).</summary>
-    public int DownscaleFactor => 1 << (BlockOutChannels.Length - 1);
+    [JsonIgnore] public int DownscaleFactor => 1 << (BlockOutChannels.Length - 1);
 
     private static void Unsupported(string field, string value) =>
         throw new ModelLoadException($"unsupported field {field} = {value} (only Stable Diffusion 1.x/2.x VAE configs are built)");

@@ -20,20 +20,21 @@ internal sealed class VaeDecoder : Module<Tensor, Tensor>
     private readonly GroupNorm conv_norm_out;
     private readonly Conv2d conv_out;
 
-    public VaeDecoder(VaeConfig config) : base(nameof(VaeDecoder))
+    public VaeDecoder(VaeConfig config, Device? device, ScalarType? dtype) : base(nameof(VaeDecoder))
     {
         int[] reversed = config.BlockOutChannels.Reverse().ToArray();
-        long groups = config.NormNumGroups;
-        conv_in = Conv2d(config.LatentChannels, reversed[0], 3, padding: 1);
+        int groups = config.NormNumGroups;
+        conv_in = Conv2d(config.LatentChannels, reversed[0], 3, padding: 1, device: device, dtype: dtype);
         up_blocks = new ModuleList<VaeUpBlock>();
         for (int i = 0; i < reversed.Length; i++)
         {
             bool isLast = i == reversed.Length - 1;
-            up_blocks.Add(new VaeUpBlock(i == 0 ? reversed[0] : reversed[i - 1], reversed[i], config.LayersPerBlock + 1, !isLast, groups, Eps));
+            up_blocks.Add(new VaeUpBlock(i == 0 ? reversed[0] : reversed[i - 1], reversed[i], config.LayersPerBlock + 1, !isLast, groups, Eps,
+                device, dtype));
         }
-        mid_block = new VaeMidBlock(reversed[0], groups, Eps);
-        conv_norm_out = GroupNorm(groups, reversed[^1], Eps);
-        conv_out = Conv2d(reversed[^1], config.OutChannels, 3, padding: 1);
+        mid_block = new VaeMidBlock(reversed[0], groups, Eps, device, dtype);
+        conv_norm_out = GroupNorms.Create(groups, reversed[^1], Eps, device, dtype);
+        conv_out = Conv2d(reversed[^1], config.OutChannels, 3, padding: 1, device: device, dtype: dtype);
         RegisterComponents();
     }
 

@@ -20,20 +20,21 @@ internal sealed class VaeEncoder : Module<Tensor, Tensor>
     private readonly GroupNorm conv_norm_out;
     private readonly Conv2d conv_out;
 
-    public VaeEncoder(VaeConfig config) : base(nameof(VaeEncoder))
+    public VaeEncoder(VaeConfig config, Device? device, ScalarType? dtype) : base(nameof(VaeEncoder))
     {
         int[] channels = config.BlockOutChannels;
-        long groups = config.NormNumGroups;
-        conv_in = Conv2d(config.InChannels, channels[0], 3, padding: 1);
+        int groups = config.NormNumGroups;
+        conv_in = Conv2d(config.InChannels, channels[0], 3, padding: 1, device: device, dtype: dtype);
         down_blocks = new ModuleList<VaeDownBlock>();
         for (int i = 0; i < channels.Length; i++)
         {
             bool isLast = i == channels.Length - 1;
-            down_blocks.Add(new VaeDownBlock(i == 0 ? channels[0] : channels[i - 1], channels[i], config.LayersPerBlock, !isLast, groups, Eps));
+            down_blocks.Add(new VaeDownBlock(i == 0 ? channels[0] : channels[i - 1], channels[i], config.LayersPerBlock, !isLast, groups, Eps,
+                device, dtype));
         }
-        mid_block = new VaeMidBlock(channels[^1], groups, Eps);
-        conv_norm_out = GroupNorm(groups, channels[^1], Eps);
-        conv_out = Conv2d(channels[^1], 2 * config.LatentChannels, 3, padding: 1);
+        mid_block = new VaeMidBlock(channels[^1], groups, Eps, device, dtype);
+        conv_norm_out = GroupNorms.Create(groups, channels[^1], Eps, device, dtype);
+        conv_out = Conv2d(channels[^1], 2 * config.LatentChannels, 3, padding: 1, device: device, dtype: dtype);
         RegisterComponents();
     }
 

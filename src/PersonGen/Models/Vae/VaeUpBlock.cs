@@ -1,4 +1,4 @@
-using TorchSharp;
+using PersonGen.Models.Unet;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -11,16 +11,17 @@ namespace PersonGen.Models.Vae;
 /// </summary>
 internal sealed class VaeUpBlock : Module<Tensor, Tensor>
 {
-    private readonly ModuleList<VaeResnetBlock> resnets;
-    private readonly ModuleList<VaeUpsample> upsamplers;
+    private readonly ModuleList<ResnetBlock2D> resnets;
+    private readonly ModuleList<Upsample2D> upsamplers;
 
-    public VaeUpBlock(long inChannels, long outChannels, int layers, bool upsample, long groups, double eps)
+    public VaeUpBlock(int inChannels, int outChannels, int layers, bool upsample, int groups, double eps,
+        Device? device, ScalarType? dtype)
         : base(nameof(VaeUpBlock))
     {
-        resnets = new ModuleList<VaeResnetBlock>();
-        for (int i = 0; i < layers; i++) resnets.Add(new VaeResnetBlock(i == 0 ? inChannels : outChannels, outChannels, groups, eps));
-        upsamplers = new ModuleList<VaeUpsample>();
-        if (upsample) upsamplers.Add(new VaeUpsample(outChannels));
+        resnets = new ModuleList<ResnetBlock2D>(Enumerable.Range(0, layers)
+            .Select(i => new ResnetBlock2D(i == 0 ? inChannels : outChannels, outChannels, null, groups, eps, device: device, dtype: dtype))
+            .ToArray());
+        upsamplers = new ModuleList<Upsample2D>(upsample ? [new Upsample2D(outChannels, outChannels, device, dtype)] : []);
         RegisterComponents();
     }
 
@@ -28,7 +29,7 @@ internal sealed class VaeUpBlock : Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var hidden = input;
-        foreach (var resnet in resnets) hidden = resnet.call(hidden);
+        foreach (var resnet in resnets) hidden = resnet.call(hidden, null);
         foreach (var upsampler in upsamplers) hidden = upsampler.call(hidden);
         return hidden.MoveToOuterDisposeScope();
     }

@@ -152,7 +152,7 @@ public class AutoencoderKLTests
         var error = Assert.Throws<ModelLoadException>(() => AutoencoderKL.Load(dir, ScalarType.Float32, CPU));
         Assert.Contains("missing decoder.conv_out.bias", error.Message);
         Assert.Contains("unexpected decoder.extra.weight", error.Message);
-        Assert.Contains("mis-shaped quant_conv.weight (file [8,8,3,3], model [8,8,1,1])", error.Message);
+        Assert.Contains("mis-shaped quant_conv.weight (checkpoint [8,8,3,3], model [8,8,1,1])", error.Message);
         Assert.DoesNotContain('\n', error.Message);
     }
 
