@@ -12,6 +12,7 @@ public static class Program
         InspectCommand.Create,
         GenerateCommand.Create,
         SampleCommand.Create,
+        StudyCommand.Create,
     ];
 
     /// <summary>The root command with its global options and every subcommand.</summary>

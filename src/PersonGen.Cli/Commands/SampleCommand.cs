@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using PersonGen.Diffusion;
+using PersonGen.Evaluation.Studies;
 using PersonGen.IO;
 using PersonGen.Sampling;
 using PersonGen.Sampling.Strategies;
@@ -84,7 +85,7 @@ public static class SampleCommand
                         var result = sampler.Sample(strategy, request, init, inputs, decode, progress);
                         latents.Add(KeyValuePair.Create(parsed.Count == 1 ? "latents" : strategy.Spec, result.Latents));
                         costs.Add((strategy.Spec, result.RowsPerImage, result.CostRelativeToBase));
-                        string directory = Path.Combine(outDir, FolderName(strategy.Spec));
+                        string directory = Path.Combine(outDir, StudyRunner.Slug(strategy.Spec));
                         if (result.Images is { } images)
                         {
                             var settings = new { command = "sample", model = sd.Source, concept = parseResult.GetValue(concept), strategy = strategy.Spec, request = Describe(request) };
@@ -120,10 +121,6 @@ public static class SampleCommand
         });
         return command;
     }
-
-    /// <summary>A folder name for a spec: its characters kept where file systems allow them.</summary>
-    public static string FolderName(string spec) =>
-        new(spec.Select(c => char.IsLetterOrDigit(c) || c is '.' or '-' or '=' or ',' ? c : '_').ToArray());
 
     private static object Describe(SamplingRequest request) => new
     {

@@ -55,8 +55,9 @@ public sealed record StudyDefinition
         _ = ExpandedStrategies();
     }
 
-    /// <summary>Every strategy spec of the study after grid expansion, in file order, without duplicates.</summary>
-    public IReadOnlyList<string> ExpandedStrategies() => Strategies.SelectMany(StrategyGrid.Expand).Distinct().ToArray();
+    /// <summary>Every strategy of the study after grid expansion, as canonical spec strings, in file order, without duplicates.</summary>
+    public IReadOnlyList<string> ExpandedStrategies() =>
+        Strategies.SelectMany(StrategyGrid.Expand).Select(spec => Sampling.StrategyRegistry.Parse(spec).Spec).Distinct().ToArray();
 
     /// <summary>All jobs in their deterministic order: strategy, then concept, prompt and seed.</summary>
     public IReadOnlyList<StudyJob> Jobs() =>
