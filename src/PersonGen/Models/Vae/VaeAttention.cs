@@ -20,7 +20,7 @@ internal sealed class VaeAttention : Module<Tensor, Tensor>
 
     public VaeAttention(long channels, long groups, double eps) : base(nameof(VaeAttention))
     {
-        group_norm = GroupNorm(groups, channels, eps);
+        group_norm = GroupNorms.Create((int)groups, (int)channels, eps, null, null);
         to_q = Linear(channels, channels);
         to_k = Linear(channels, channels);
         to_v = Linear(channels, channels);

@@ -32,7 +32,7 @@ internal sealed class VaeDecoder : Module<Tensor, Tensor>
             up_blocks.Add(new VaeUpBlock(i == 0 ? reversed[0] : reversed[i - 1], reversed[i], config.LayersPerBlock + 1, !isLast, groups, Eps));
         }
         mid_block = new VaeMidBlock(reversed[0], groups, Eps);
-        conv_norm_out = GroupNorm(groups, reversed[^1], Eps);
+        conv_norm_out = GroupNorms.Create((int)groups, (int)reversed[^1], Eps, null, null);
         conv_out = Conv2d(reversed[^1], config.OutChannels, 3, padding: 1);
         RegisterComponents();
     }

@@ -32,7 +32,7 @@ internal sealed class VaeEncoder : Module<Tensor, Tensor>
             down_blocks.Add(new VaeDownBlock(i == 0 ? channels[0] : channels[i - 1], channels[i], config.LayersPerBlock, !isLast, groups, Eps));
         }
         mid_block = new VaeMidBlock(channels[^1], groups, Eps);
-        conv_norm_out = GroupNorm(groups, channels[^1], Eps);
+        conv_norm_out = GroupNorms.Create((int)groups, (int)channels[^1], Eps, null, null);
         conv_out = Conv2d(channels[^1], 2 * config.LatentChannels, 3, padding: 1);
         RegisterComponents();
     }

@@ -21,9 +21,9 @@ internal sealed class VaeResnetBlock : Module<Tensor, Tensor>
 
     public VaeResnetBlock(long inChannels, long outChannels, long groups, double eps) : base(nameof(VaeResnetBlock))
     {
-        norm1 = GroupNorm(groups, inChannels, eps);
+        norm1 = GroupNorms.Create((int)groups, (int)inChannels, eps, null, null);
         conv1 = Conv2d(inChannels, outChannels, 3, padding: 1);
-        norm2 = GroupNorm(groups, outChannels, eps);
+        norm2 = GroupNorms.Create((int)groups, (int)outChannels, eps, null, null);
         conv2 = Conv2d(outChannels, outChannels, 3, padding: 1);
         if (inChannels != outChannels) conv_shortcut = Conv2d(inChannels, outChannels, 1);
         RegisterComponents();
