@@ -95,6 +95,8 @@ public sealed class ConceptTrainer : IDisposable
         // Outside any dispose scope: AdamW creates its moment tensors lazily in the first step() and keeps them.
         _optimizer.step();
         _optimizer.zero_grad();
+        // The model must show the updated tensors between steps (outputs, checkpoints, cancellation).
+        _delta.Apply();
         return loss;
     }
 
@@ -103,7 +105,6 @@ public sealed class ConceptTrainer : IDisposable
         using var scope = torch.NewDisposeScope();
         double factor = _options.WarmupSteps > 0 && Step < _options.WarmupSteps ? (double)Step / _options.WarmupSteps : 1.0;
         for (int i = 0; i < _optimizer.ParamGroups.Count(); i++) _optimizer.ParamGroups.ElementAt(i).LearningRate = _baseRates[i] * factor;
-        _delta.Apply();
         double lossSum = 0;
         for (int micro = 0; micro < _options.GradientAccumulation; micro++)
         {

@@ -196,20 +196,21 @@ public sealed class ToyWorld : IDisposable
 
     public ToyWorld(long seed = 7)
     {
-        torch.manual_seed(seed);
         Unet = new ToyUnet();
         TextEncoder = new ToyTextEncoder(Words.Length);
         Vocabulary = new ToyVocabulary(Words);
         Model = new ConceptModel(Unet, TextEncoder, Vocabulary);
         using var generator = new torch.Generator((ulong)seed + 1);
-        // TorchSharp 0.107's GroupNorm leaves its affine parameters uninitialised; perturbed values also exercise them.
+        // Every value comes from the private generator: the global RNG is shared with tests running in parallel.
+        // Norms get perturbed γ/β (TorchSharp 0.107's GroupNorm leaves them uninitialised; this also exercises them).
         using (var noGrad = torch.no_grad())
         {
             foreach (var (name, parameter) in Unet.named_parameters().Concat(TextEncoder.named_parameters()))
             {
-                if (!name.Contains("norm")) continue;
-                using var noise = torch.randn(parameter.shape, generator: generator) * 0.1;
-                parameter.copy_(name.EndsWith("weight") ? noise + 1 : noise);
+                using var noise = torch.randn(parameter.shape, generator: generator);
+                if (name.Contains("norm")) parameter.copy_(name.EndsWith("weight") ? noise * 0.1 + 1 : noise * 0.1);
+                else if (name.Contains("embedding")) parameter.copy_(noise);
+                else parameter.copy_(noise / Math.Sqrt(parameter.dim() > 1 ? parameter[0].numel() : parameter.shape[0]));
             }
         }
         Latents = torch.randn([2, 4, 4, 4], generator: generator);
