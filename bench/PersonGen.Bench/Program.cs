@@ -4,6 +4,8 @@ using PersonGen.Bench;
 var benchmarks = new Dictionary<string, (string Description, Func<string[], int> Run)>(StringComparer.OrdinalIgnoreCase)
 {
     ["safetensors"] = ("read a 1 GB safetensors file into tensors vs a plain sequential read (time and memory ratios)", SafetensorsBenchmark.Run),
+    ["loop"] = ("denoising loop: run time over the sum of UNet forwards; RSS after step 5 vs the last [steps]", SamplingBenchmark.RunLoop),
+    ["strategies"] = ("rows/image, time and peak memory per strategy relative to Base [steps] [--sd2]", SamplingBenchmark.RunStrategies),
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var benchmark))

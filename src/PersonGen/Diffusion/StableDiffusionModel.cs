@@ -75,6 +75,15 @@ public sealed class StableDiffusionModel : IDisposable
         return new StableDiffusionModel(folder.Root, tokenizer, textEncoder, unet, vae, scheduler, schedulerClass, compute);
     }
 
+    /// <summary>Assembles a model from components already built (benchmarks, models trained in process).</summary>
+    public static StableDiffusionModel FromComponents(ClipTokenizer tokenizer, ClipTextModel textEncoder, UNet2DConditionModel unet,
+        AutoencoderKL? vae, DdimConfig scheduler, ComputeOptions compute, string source = "(in memory)")
+    {
+        textEncoder.eval();
+        unet.eval();
+        return new StableDiffusionModel(source, tokenizer, textEncoder, unet, vae, scheduler, "DDIMScheduler", compute);
+    }
+
     /// <summary>Text encoder hidden states for one prompt, (1, 77, D), with fine-tuned or original weights.</summary>
     public Tensor EncodePrompt(string prompt, ModelWeights weights = ModelWeights.FineTuned)
     {
