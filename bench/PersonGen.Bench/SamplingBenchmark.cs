@@ -21,23 +21,26 @@ public static class SamplingBenchmark
     /// <summary>A scaled-down SD 2 UNet (4 blocks, linear projections, cross-attention 1024 → 256) that runs in seconds.</summary>
     private static UnetConfig MidSize => UnetConfig.Sd2Base with
     {
-        BlockOutChannels = [64, 128, 128, 128],
+        BlockOutChannels = [32, 64, 64, 64],
         AttentionHeadDim = [2, 4, 4, 4],
         NormNumGroups = 16,
-        CrossAttentionDim = [256],
+        CrossAttentionDim = [128],
         SampleSize = 32,
     };
 
     private static ClipTextConfig Text(int hidden) => ClipTextConfig.Sd2Base with
     {
-        HiddenSize = hidden, IntermediateSize = hidden * 2, NumHiddenLayers = 1, NumAttentionHeads = 4,
+        HiddenSize = hidden,
+        IntermediateSize = hidden * 2,
+        NumHiddenLayers = 1,
+        NumAttentionHeads = 4,
     };
 
     public static int RunLoop(string[] args)
     {
         int steps = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 50;
         set_num_threads(Math.Max(1, Environment.ProcessorCount));
-        using var model = Build(MidSize, 256);
+        using var model = Build(MidSize, 128);
         var timed = new TimedDenoiser(model.AsDenoiser());
         using var loop = new DenoisingLoop(timed, model.AsConditioner());
         var schedule = model.Scheduler.CreateSchedule(steps);
@@ -76,7 +79,7 @@ public static class SamplingBenchmark
         int steps = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) is { } s ? int.Parse(s, CultureInfo.InvariantCulture) : 20;
         set_num_threads(Math.Max(1, Environment.ProcessorCount));
         var config = sd2 ? UnetConfig.Sd2Base with { SampleSize = 32, CrossAttentionDim = [1024] } : MidSize;
-        using var model = Build(config, sd2 ? 1024 : 256);
+        using var model = Build(config, sd2 ? 1024 : 128);
         using var sampler = new PersonalizedSampler(model);
         var request = new SamplingRequest { Prompt = ConceptPrompt.Parse("a {} in the snow", "sks", "dog"), Steps = steps, ImageCount = 2, Height = 32, Width = 32 };
         string[] specs =
@@ -153,7 +156,8 @@ public static class SamplingBenchmark
                     _peak = Math.Max(_peak, CurrentRss());
                     Thread.Sleep(5);
                 }
-            }) { IsBackground = true };
+            })
+            { IsBackground = true };
             _thread.Start();
         }
 

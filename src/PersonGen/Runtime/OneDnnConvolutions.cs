@@ -23,6 +23,9 @@ public static class OneDnnConvolutions
     [DllImport(Library, EntryPoint = "_ZN2at7Context20setUserEnabledMkldnnEb")]
     private static extern void SetUserEnabledMkldnn(IntPtr context, [MarshalAs(UnmanagedType.U1)] bool enabled);
 
+    [DllImport(Library, EntryPoint = "_ZN2at7Context20setUserEnabledNNPACKEb")]
+    private static extern void SetUserEnabledNnpack(IntPtr context, [MarshalAs(UnmanagedType.U1)] bool enabled);
+
     [DllImport(Library, EntryPoint = "_ZNK2at7Context17userEnabledMkldnnEv")]
     [return: MarshalAs(UnmanagedType.U1)]
     private static extern bool UserEnabledMkldnn(IntPtr context);
@@ -49,5 +52,8 @@ public static class OneDnnConvolutions
     {
         _ = torch.get_num_threads(); // loads libtorch through TorchSharp first
         Enabled = false;
+        // Without oneDNN, libtorch tries NNPACK, which cannot start on CPUs it does not know and then logs a warning on every convolution.
+        try { SetUserEnabledNnpack(GlobalContext(), false); }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { }
     }
 }

@@ -18,6 +18,7 @@ public sealed class CrossAttentionMapCapture : IAttentionHook
     private readonly long _height;
     private readonly long _width;
     private Tensor? _sum;
+    private Tensor? _pending;
     private int _layers;
 
     public CrossAttentionMapCapture(BranchLayout layout, Branch branch, IReadOnlyList<int> positions, long height, long width)
@@ -33,14 +34,33 @@ public sealed class CrossAttentionMapCapture : IAttentionHook
     public Tensor OnProbabilities(AttentionSite site, Tensor probabilities)
     {
         if (site.Kind != AttentionKind.Cross) return probabilities;
-        // (rows, heads, HW, keys) → mean over heads → (rows, HW, |positions|) → mean over positions.
+        // (rows, heads, queries, keys) → mean over heads → (rows, queries, |positions|) → mean over positions.
         var tokens = probabilities.narrow(0, _start, _rows).mean([1])
             .index_select(2, tensor(_positions.Select(p => (long)p).ToArray(), device: probabilities.device));
-        var heat = tokens.mean([2]).reshape(_rows, 1, site.Height, site.Width).to_type(ScalarType.Float32);
-        var resized = F.interpolate(heat, [_height, _width], mode: InterpolationMode.Bilinear, align_corners: false);
-        _sum = _sum is null ? resized.DetachFromDisposeScope() : Accumulate(_sum, resized);
-        _layers++;
+        var chunk = tokens.mean([2]).to_type(ScalarType.Float32); // (rows, queries of this chunk)
+        if (site.Queries == site.QueryLength)
+        {
+            Accumulate(site, chunk);
+            return probabilities;
+        }
+        // Probabilities arrive in query chunks: collect the layer's whole map before using it.
+        _pending = _pending is null ? chunk.DetachFromDisposeScope() : Replace(_pending, cat([_pending, chunk], 1));
+        if (site.IsLastChunk)
+        {
+            using var whole = _pending;
+            _pending = null;
+            Accumulate(site, whole);
+        }
         return probabilities;
+    }
+
+    private void Accumulate(AttentionSite site, Tensor map)
+    {
+        using var scope = NewDisposeScope();
+        var heat = map.reshape(_rows, 1, site.Height, site.Width);
+        var resized = F.interpolate(heat, [_height, _width], mode: InterpolationMode.Bilinear, align_corners: false);
+        _sum = _sum is null ? resized.DetachFromDisposeScope() : Replace(_sum, _sum + resized);
+        _layers++;
     }
 
     public Tensor OnOutput(AttentionSite site, Tensor output) => output;
@@ -55,10 +75,10 @@ public sealed class CrossAttentionMapCapture : IAttentionHook
         return map;
     }
 
-    private static Tensor Accumulate(Tensor sum, Tensor add)
+    private static Tensor Replace(Tensor old, Tensor next)
     {
-        var next = (sum + add).DetachFromDisposeScope();
-        sum.Dispose();
+        next.DetachFromDisposeScope();
+        old.Dispose();
         return next;
     }
 }

@@ -114,6 +114,9 @@ public sealed class Attention : Module
             v.to_type(ScalarType.Float32)).to_type(dtype);
     }
 
+    /// <summary>Largest probability tensor materialised at once (elements, 256 MB in float32); larger ones go in query chunks.</summary>
+    public long ProbabilityChunkElements { get; set; } = 1L << 26;
+
     private Tensor AttendExplicitly(Tensor q, Tensor k, Tensor v, IAttentionHook hook, AttentionSite site)
     {
         if (Upcasts(q))
@@ -121,9 +124,20 @@ public sealed class Attention : Module
             q = q.to_type(ScalarType.Float32);
             k = k.to_type(ScalarType.Float32);
         }
-        var probabilities = q.matmul(k.transpose(-1, -2)).mul_(_scale).softmax(-1); // (B, heads, Lq, Lk)
-        probabilities = Checked(hook.OnProbabilities(site, probabilities), probabilities.shape, "probabilities", site);
-        return probabilities.to_type(v.dtype).matmul(v); // (B, heads, Lq, d)
+        long perQuery = q.shape[0] * q.shape[1] * k.shape[2];
+        int queries = (int)q.shape[2];
+        int chunk = (int)Math.Clamp(ProbabilityChunkElements / Math.Max(1, perQuery), 1, queries);
+        var outputs = new List<Tensor>();
+        for (int start = 0; start < queries; start += chunk)
+        {
+            using var chunkScope = NewDisposeScope(); // frees each chunk's probabilities before the next is made
+            int count = Math.Min(chunk, queries - start);
+            var chunkSite = count == queries ? site : site with { QueryStart = start, QueryCount = count };
+            var probabilities = q.narrow(2, start, count).matmul(k.transpose(-1, -2)).mul_(_scale).softmax(-1); // (B, heads, chunk, Lk)
+            probabilities = Checked(hook.OnProbabilities(chunkSite, probabilities), probabilities.shape, "probabilities", site);
+            outputs.Add(probabilities.to_type(v.dtype).matmul(v).MoveToOuterDisposeScope()); // (B, heads, chunk, d)
+        }
+        return outputs.Count == 1 ? outputs[0] : cat(outputs, 2);
     }
 
     private static Tensor Checked(Tensor returned, long[] expected, string what, AttentionSite site) =>
