@@ -30,7 +30,10 @@ public static class SamplingBenchmark
 
     private static ClipTextConfig Text(int hidden) => ClipTextConfig.Sd2Base with
     {
-        HiddenSize = hidden, IntermediateSize = hidden * 2, NumHiddenLayers = 1, NumAttentionHeads = 4,
+        HiddenSize = hidden,
+        IntermediateSize = hidden * 2,
+        NumHiddenLayers = 1,
+        NumAttentionHeads = 4,
     };
 
     public static int RunLoop(string[] args)
@@ -126,7 +129,7 @@ public static class SamplingBenchmark
         throw new FileNotFoundException("shared/data not found above " + AppContext.BaseDirectory);
     }
 
-    private static long CurrentRss()
+    internal static long CurrentRss()
     {
         using var process = Process.GetCurrentProcess();
         return process.WorkingSet64;
@@ -138,7 +141,7 @@ public static class SamplingBenchmark
     }
 
     /// <summary>Polls resident memory every few milliseconds on a background thread and keeps the maximum.</summary>
-    private sealed class PeakRss : IDisposable
+    internal sealed class PeakRss : IDisposable
     {
         private readonly Thread _thread;
         private volatile bool _running = true;
@@ -153,7 +156,8 @@ public static class SamplingBenchmark
                     _peak = Math.Max(_peak, CurrentRss());
                     Thread.Sleep(5);
                 }
-            }) { IsBackground = true };
+            })
+            { IsBackground = true };
             _thread.Start();
         }
 

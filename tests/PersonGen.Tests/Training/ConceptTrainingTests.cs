@@ -66,8 +66,14 @@ public sealed class ConceptTrainingTests
         using var trainedModel = StableDiffusionModel.Load(SmallModel.Value, ComputeOptions.Cpu);
         string path = ConceptTraining.Train(trainedModel, new ConceptTrainingRequest
         {
-            Method = method, ImageFolder = DogPhotos.Value, Token = token, ClassWord = "dog", OutDir = TestPaths.NewTempDirectory(),
-            Steps = 2, LearningRate = method == "lora" ? 1e-1 : 1e-2, Seed = 5,
+            Method = method,
+            ImageFolder = DogPhotos.Value,
+            Token = token,
+            ClassWord = "dog",
+            OutDir = TestPaths.NewTempDirectory(),
+            Steps = 2,
+            LearningRate = method == "lora" ? 1e-1 : 1e-2,
+            Seed = 5,
         });
         Assert.NotNull(trainedModel.Concept);
         using var trainedOutput = Outputs(trainedModel, prompt, ModelWeights.FineTuned);
