@@ -9,8 +9,7 @@ using static TorchSharp.torch;
 namespace PersonGen.Bench;
 
 /// <summary>
-/// Concept fine-tuning cost per method on one mid-size random model (TinyModelFolder with wider channels and the full
-/// 49408-token vocabulary): steps/s and peak extra resident memory as ratios to DreamBooth-qkv, trainable values vs the
+/// Concept fine-tuning cost per method on one mid-size random model (TinyModelFolder with wider channels): steps/s and peak extra resident memory as ratios to DreamBooth-qkv, trainable values vs the
 /// model's, and what caching the VAE latents saves per step.
 /// </summary>
 public static class TrainingBenchmark
@@ -25,7 +24,7 @@ public static class TrainingBenchmark
         var options = new TinyModelOptions { SampleSize = 16, UnetChannels = [32, 64, 64], VaeChannels = [16, 32, 32, 32], NormGroups = 8, TextHiddenSize = 64 };
         string modelDir = TinyModelFolder.Create(Path.Combine(root, "model"), seed: 0, options);
         string images = WriteImages(Path.Combine(root, "images"), count: 4, size: 128);
-        Console.WriteLine($"mid-size model: UNet channels {string.Join('/', options.UnetChannels)}, text hidden {options.TextHiddenSize}, vocabulary 49408, 128x128 images (16x16 latents), batch 1, {steps} steps per method");
+        Console.WriteLine($"mid-size model: UNet channels {string.Join('/', options.UnetChannels)}, text hidden {options.TextHiddenSize}, tokenizer vocabulary {options.VocabSize}, 128x128 images (16x16 latents), batch 1, {steps} steps per method");
         Console.WriteLine($"{"method",-18} {"steps/s",8} {"speed×DB",9} {"peak+MiB",9} {"mem×DB",7} {"trainable",11} {"of model",10}");
         var rows = new Dictionary<string, (double StepsPerSecond, double PeakMiB)>();
         foreach (string method in MethodOrder)
@@ -71,7 +70,7 @@ public static class TrainingBenchmark
         double encodeMs = 1000 * dataset.EncodeSeconds / dataset.Encodings;
         double stepMs = 1000 / stepsPerSecond;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"latent cache: one VAE encode {encodeMs:0.0} ms vs one DreamBooth step {stepMs:0.0} ms: encoding every draw would add {100 * encodeMs / stepMs:0}% per step (SD 2 at 512²: the VAE encoder is ~34 GFLOP per image)"));
+            $"latent cache: one VAE encode {encodeMs:0.0} ms vs one DreamBooth step {stepMs:0.0} ms: encoding every draw would add {100 * encodeMs / stepMs:0}% per step"));
     }
 
     private static string WriteImages(string dir, int count, int size)
