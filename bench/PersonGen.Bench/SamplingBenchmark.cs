@@ -129,7 +129,7 @@ public static class SamplingBenchmark
         throw new FileNotFoundException("shared/data not found above " + AppContext.BaseDirectory);
     }
 
-    private static long CurrentRss()
+    internal static long CurrentRss()
     {
         using var process = Process.GetCurrentProcess();
         return process.WorkingSet64;
@@ -141,7 +141,7 @@ public static class SamplingBenchmark
     }
 
     /// <summary>Polls resident memory every few milliseconds on a background thread and keeps the maximum.</summary>
-    private sealed class PeakRss : IDisposable
+    internal sealed class PeakRss : IDisposable
     {
         private readonly Thread _thread;
         private volatile bool _running = true;

@@ -13,6 +13,7 @@ public static class Program
         GenerateCommand.Create,
         SampleCommand.Create,
         StudyCommand.Create,
+        TrainCommand.Create,
     ];
 
     /// <summary>The root command with its global options and every subcommand.</summary>

@@ -1,3 +1,4 @@
+using PersonGen.Diffusion.Schedulers;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -20,6 +21,26 @@ public sealed class DiffusionLoss : IDisposable
         using var scope = torch.NewDisposeScope();
         var betas = torch.linspace(Math.Sqrt(betaStart), Math.Sqrt(betaEnd), trainTimesteps, dtype: ScalarType.Float64).square();
         _alphasCumprod = (1 - betas).cumprod(0).to_type(ScalarType.Float32).MoveToOuterDisposeScope();
+    }
+
+    private DiffusionLoss(PredictionType prediction, Tensor alphasCumprod)
+    {
+        Prediction = prediction;
+        TrainTimesteps = (int)alphasCumprod.shape[0];
+        _alphasCumprod = alphasCumprod;
+    }
+
+    /// <summary>The loss for a model's own noise schedule (its betas, offsets and ε/v prediction type).</summary>
+    /// <exception cref="InvalidInputException">The model predicts x₀ (not trainable here).</exception>
+    public static DiffusionLoss ForScheduler(DdimConfig scheduler)
+    {
+        var prediction = scheduler.PredictionType switch
+        {
+            Diffusion.Schedulers.PredictionType.Epsilon => PredictionType.Epsilon,
+            Diffusion.Schedulers.PredictionType.VPrediction => PredictionType.VPrediction,
+            _ => throw new InvalidInputException($"the model's scheduler predicts '{scheduler.PredictionType}': training supports epsilon or v_prediction models"),
+        };
+        return new DiffusionLoss(prediction, new NoiseSchedule(scheduler).AlphasCumprod());
     }
 
     public PredictionType Prediction { get; }

@@ -1,0 +1,163 @@
+using System.Globalization;
+using PersonGen.Diffusion;
+using PersonGen.Runtime;
+using PersonGen.Training.Methods;
+
+namespace PersonGen.Training;
+
+/// <summary>
+/// Fine-tunes a concept on a loaded model: the one entry point of <c>persongen train</c> and the built-in demo.
+/// Builds the method's delta on the model's UNet / text encoder / tokenizer, trains it with <see cref="ConceptTrainer"/>
+/// (AdamW, the method's paper defaults, gradient clipping at 1, ε or v target from the model's scheduler), writes
+/// <c>&lt;OutDir&gt;/concept.safetensors</c> and leaves the trained concept fused and enabled as <c>model.Concept</c>.
+/// </summary>
+public static class ConceptTraining
+{
+    /// <summary>The method names, as the CLI spells them.</summary>
+    public static IReadOnlyList<string> Methods { get; } = ["svdiff", "dreambooth", "custom-diffusion", "textual-inversion", "lora", "full"];
+
+    /// <summary>Learning rate of the main parameter group per method (paper Appendix B; LoRA and full: common practice).</summary>
+    public static IReadOnlyDictionary<string, double> DefaultLearningRates { get; } = new Dictionary<string, double>
+    {
+        ["svdiff"] = SvdiffDelta.DefaultLearningRate,
+        ["dreambooth"] = DreamBoothDelta.DefaultLearningRate,
+        ["custom-diffusion"] = CustomDiffusionDelta.DefaultLearningRate,
+        ["textual-inversion"] = TextualInversionDelta.DefaultLearningRate,
+        ["lora"] = LoraDelta.DefaultLearningRate,
+        ["full"] = 1e-4,
+    };
+
+    /// <summary>Steps per method when the request gives none (paper Appendix B; LoRA 800, full 1000).</summary>
+    public static IReadOnlyDictionary<string, int> DefaultSteps { get; } = new Dictionary<string, int>
+    {
+        ["svdiff"] = 1600,
+        ["dreambooth"] = 400,
+        ["custom-diffusion"] = 1600,
+        ["textual-inversion"] = 10_000,
+        ["lora"] = 800,
+        ["full"] = 1000,
+    };
+
+    /// <summary>The reference's Textual Inversion prompt templates (diffusers' <c>imagenet_templates_small</c>).</summary>
+    public static IReadOnlyList<string> TextualInversionTemplates { get; } =
+    [
+        "a photo of a {}", "a rendering of a {}", "a cropped photo of the {}", "the photo of a {}", "a photo of a clean {}",
+        "a photo of a dirty {}", "a dark photo of the {}", "a photo of my {}", "a photo of the cool {}", "a close-up photo of a {}",
+        "a bright photo of the {}", "a cropped photo of a {}", "a photo of the {}", "a good photo of the {}", "a photo of one {}",
+        "a close-up photo of the {}", "a rendition of the {}", "a photo of the clean {}", "a rendition of a {}", "a photo of a nice {}",
+        "a good photo of a {}", "a photo of the nice {}", "a photo of the small {}", "a photo of the weird {}", "a photo of the large {}",
+        "a photo of a cool {}", "a photo of a small {}",
+    ];
+
+    /// <summary>
+    /// Trains the concept and returns the path of <c>&lt;OutDir&gt;/concept.safetensors</c>. Progress: one
+    /// <see cref="ProgressUpdate"/> per stage ("encoding images", "training"); a sink that also implements
+    /// <see cref="IProgress{TrainingProgress}"/> receives each step's loss and steps/s as well.
+    /// </summary>
+    /// <exception cref="InvalidInputException">Unknown method, missing class word, bad image folder, placeholder already in the vocabulary.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled between steps (the newest checkpoint stays resumable).</exception>
+    public static string Train(StableDiffusionModel model, ConceptTrainingRequest request, IProgress<ProgressUpdate>? progress = null,
+        CancellationToken cancellation = default)
+    {
+        Validate(request);
+        int steps = request.Steps > 0 ? request.Steps : DefaultSteps[request.Method];
+        bool randomScale = request.Method == "custom-diffusion";
+        progress?.Report(new ProgressUpdate("encoding images", 0, 1));
+        using var instances = ConceptDataset.Load(model, request.ImageFolder, request.Flip, randomScale);
+        using var classImages = request.ClassImageFolder is { } classFolder ? ConceptDataset.Load(model, classFolder, request.Flip) : null;
+        progress?.Report(new ProgressUpdate("encoding images", 1, 1));
+
+        // A concept already applied would become part of the "original" weights: put the base weights back first.
+        if (model.Concept is { } previous)
+        {
+            previous.Enabled = false;
+            (previous as IDisposable)?.Dispose();
+            model.Concept = null;
+        }
+        var conceptModel = new ConceptModel(model.Unet, model.TextEncoder, new TokenizerVocabulary(model.Tokenizer));
+        var delta = CreateDelta(request, conceptModel);
+        try
+        {
+            string subject = request.Method == "textual-inversion" ? request.Token : $"{request.Token} {request.ClassWord}";
+            Func<TorchSharp.torch.Generator, string> instancePrompt = request.Method == "textual-inversion"
+                ? generator => Fill(TextualInversionTemplates[ConceptDataset.RandomInt(generator, 0, TextualInversionTemplates.Count)], subject)
+                : _ => Fill(request.PromptTemplate, subject);
+            string? classPrompt = classImages is null ? null : request.ClassPrompt ?? Fill(request.PromptTemplate, request.ClassWord);
+            using var objective = new ConceptObjective(model, instances, instancePrompt, request.BatchSize, classImages, classPrompt);
+            var options = new TrainingOptions { Steps = steps, Seed = request.Seed, CheckpointEvery = request.SaveEvery };
+            Directory.CreateDirectory(request.OutDir);
+            using var trainer = new ConceptTrainer(delta, objective, options, request.OutDir, model.Source, request.Token, request.ClassWord);
+            if (request.Resume) trainer.Resume();
+            else if (Directory.EnumerateDirectories(request.OutDir, "checkpoint-*").Any())
+                throw new InvalidInputException($"'{request.OutDir}' already holds training checkpoints: pass --resume to continue them, or choose a new --out folder");
+            long startStep = trainer.Step;
+            var relay = new StepRelay(progress, steps);
+            relay.Report(new TrainingProgress(startStep, steps, double.NaN, 0, null));
+            trainer.Train(relay, cancellation);
+            string path = Path.Combine(request.OutDir, ConceptTrainer.ConceptFileName);
+            if (startStep >= steps || !File.Exists(path))
+            {
+                using var snapshot = ConceptCheckpoint.FromDelta(delta, model.Source, request.Token, request.ClassWord, trainer.Step);
+                snapshot.Save(path);
+            }
+            delta.Fuse();
+            model.Concept = delta;
+            return path;
+        }
+        catch
+        {
+            delta.Enabled = false;
+            delta.Dispose();
+            throw;
+        }
+    }
+
+    private static string Fill(string template, string subject) => template.Replace("{}", subject, StringComparison.Ordinal);
+
+    private static void Validate(ConceptTrainingRequest request)
+    {
+        if (!Methods.Contains(request.Method))
+            throw new InvalidInputException($"unknown training method '{request.Method}': use one of {string.Join(", ", Methods)}");
+        if (string.IsNullOrWhiteSpace(request.ClassWord))
+            throw new InvalidInputException("the class word is missing: pass --class with the concept's category, e.g. --class dog");
+        if (string.IsNullOrWhiteSpace(request.Token))
+            throw new InvalidInputException("the placeholder token is missing: pass --token sks (or a new token such as <sks-dog>)");
+        if (request.Steps < 0) throw new InvalidInputException($"--steps {request.Steps} must not be negative");
+        if (request.BatchSize < 1) throw new InvalidInputException($"--batch-size {request.BatchSize} must be at least 1");
+        if (request.SaveEvery < 0) throw new InvalidInputException($"--save-every {request.SaveEvery} must not be negative");
+        if (request.LearningRate is { } lr && !(lr > 0 && double.IsFinite(lr)))
+            throw new InvalidInputException($"--lr {lr.ToString(CultureInfo.InvariantCulture)} must be a positive number");
+        if (!request.PromptTemplate.Contains("{}", StringComparison.Ordinal))
+            throw new InvalidInputException($"--prompt-template \"{request.PromptTemplate}\" has no '{{}}' for the concept: use e.g. \"a photo of a {{}}\"");
+        if (request.ClassPrompt is not null && request.ClassImageFolder is null)
+            throw new InvalidInputException("--class-prompt needs --class-images DIR (the prior-preservation images)");
+    }
+
+    private static ConceptDelta CreateDelta(ConceptTrainingRequest request, ConceptModel model)
+    {
+        double lr = request.LearningRate ?? DefaultLearningRates[request.Method];
+        bool textEncoder = request.IncludeTextEncoder;
+        // A one-token class word starts the new embedding row (the reference's initializer); otherwise the mean row.
+        string? initializer = model.Vocabulary!.TokenId(request.ClassWord) is null ? null : request.ClassWord;
+        return request.Method switch
+        {
+            "svdiff" => new SvdiffDelta(model, textEncoder, learningRate: lr),
+            "dreambooth" => new DreamBoothDelta(model, DreamBoothScope.QkvProjections, textEncoder, lr),
+            "full" => new DreamBoothDelta(model, DreamBoothScope.AllParameters, textEncoder, lr, method: "full"),
+            "custom-diffusion" => new CustomDiffusionDelta(model, request.Token, initializer, learningRate: lr),
+            "textual-inversion" => new TextualInversionDelta(model, request.Token, initializer, learningRate: lr),
+            "lora" => new LoraDelta(model, request.LoraRank ?? 4, null, textEncoder, lr, request.Seed),
+            _ => throw new InvalidInputException($"unknown training method '{request.Method}': use one of {string.Join(", ", Methods)}"),
+        };
+    }
+
+    /// <summary>Forwards trainer steps as "training" progress, plus the full record to sinks that take it.</summary>
+    private sealed class StepRelay(IProgress<ProgressUpdate>? progress, long total) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value)
+        {
+            progress?.Report(new ProgressUpdate("training", value.Step, total));
+            (progress as IProgress<TrainingProgress>)?.Report(value);
+        }
+    }
+}
