@@ -10,6 +10,7 @@ public static class Program
     public static IReadOnlyList<Func<Command>> CommandFactories { get; } =
     [
         InspectCommand.Create,
+        WorldCommand.Create,
     ];
 
     /// <summary>The root command with its global options and every subcommand.</summary>
