@@ -14,6 +14,7 @@ public static class Program
         SampleCommand.Create,
         StudyCommand.Create,
         TrainCommand.Create,
+        WorldCommand.Create,
     ];
 
     /// <summary>The root command with its global options and every subcommand.</summary>
