@@ -15,6 +15,7 @@ public static class Program
         StudyCommand.Create,
         TrainCommand.Create,
         WorldCommand.Create,
+        DemoCommand.Create,
     ];
 
     /// <summary>The root command with its global options and every subcommand.</summary>
