@@ -26,13 +26,14 @@ public static class DemoCommand
         method.AcceptOnlyFromAmong([.. PersonGen.Training.ConceptTraining.Methods]);
         var fineTuneSteps = new Option<int>("--finetune-steps") { Description = "Fine-tuning steps.", DefaultValueFactory = _ => defaults.FineTuneSteps };
         var learningRate = new Option<double?>("--lr") { Description = "Fine-tuning learning rate (default: the method's)." };
+        var classImages = new Option<int>("--class-images") { Description = "Base-world class images for prior preservation (0 = none).", DefaultValueFactory = _ => defaults.ClassImages };
         var steps = new Option<int>("--steps") { Description = "Sampling steps.", DefaultValueFactory = _ => defaults.Steps };
         var seeds = new Option<string>("--seeds") { Description = "Comma-separated seeds.", DefaultValueFactory = _ => string.Join(',', defaults.Seeds) };
         var images = new Option<int>("--images-per-prompt") { Description = "Images per (strategy, prompt, seed).", DefaultValueFactory = _ => defaults.ImagesPerPrompt };
         var strategies = new Option<string[]>("--strategy") { Description = "Strategy spec or grid (repeatable; default: all eight strategies)." };
         var command = new Command("demo", "Fine-tune a built-in concept and study all eight sampling strategies on it (the built-in default job).")
         {
-            output, model, concept, method, fineTuneSteps, learningRate, steps, seeds, images, strategies,
+            output, model, concept, method, fineTuneSteps, learningRate, classImages, steps, seeds, images, strategies,
         };
         command.SetAction(parseResult =>
         {
@@ -46,6 +47,7 @@ public static class DemoCommand
                 Method = parseResult.GetValue(method)!,
                 FineTuneSteps = parseResult.GetValue(fineTuneSteps),
                 LearningRate = parseResult.GetValue(learningRate),
+                ClassImages = parseResult.GetValue(classImages),
                 Steps = parseResult.GetValue(steps),
                 Seeds = ParseSeeds(parseResult.GetValue(seeds)!),
                 ImagesPerPrompt = parseResult.GetValue(images),

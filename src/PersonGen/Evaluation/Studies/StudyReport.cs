@@ -90,7 +90,7 @@ public static class StudyReport
         plot.YLabel("identity fidelity");
         plot.Axes.SetLimits(-0.02, 1.02, -0.02, 1.02);
         plot.ShowLegend();
-        plot.Legend.Alignment = Alignment.UpperRight; // the ideal corner, empty unless one strategy dominates all
+        plot.Legend.Alignment = Alignment.LowerLeft; // the corner no useful strategy reaches (low identity and context)
         plot.SavePng(Path.Combine(outputFolder, "pareto.png"), 800, 600);
         plot.SaveSvg(Path.Combine(outputFolder, "pareto.svg"), 800, 600);
     }
