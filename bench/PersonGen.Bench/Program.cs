@@ -5,7 +5,7 @@ var benchmarks = new Dictionary<string, (string Description, Func<string[], int>
 {
     ["safetensors"] = ("read a 1 GB safetensors file into tensors vs a plain sequential read (time and memory ratios)", SafetensorsBenchmark.Run),
     ["loop"] = ("denoising loop: run time over the sum of UNet forwards; RSS after step 5 vs the last [steps]", SamplingBenchmark.RunLoop),
-    ["strategies"] = ("rows/image, time and peak memory per strategy relative to Base [steps] [--sd2]", SamplingBenchmark.RunStrategies),
+    ["strategies"] = ("rows/image, time and peak memory per strategy relative to Base [steps] [--sd2] [--only NAME]", SamplingBenchmark.RunStrategies),
     ["training"] = ("concept fine-tuning: steps/s and peak memory per method vs DreamBooth-qkv, SVDiff's trainable values [steps]", TrainingBenchmark.Run),
 };
 

@@ -1,3 +1,5 @@
+using PersonGen.Diffusion;
+
 namespace PersonGen.Sampling;
 
 /// <summary>
@@ -63,7 +65,7 @@ public sealed record ConceptPrompt
     /// The initial-noise seed of the reference: Σ ord(c) over the template written with <c>{0}</c>, plus
     /// <paramref name="seed"/>; so the noise depends only on template and seed, and strategies pair up image by image.
     /// </summary>
-    public long NoiseSeed(long seed) => Template.Replace(Slot, "{0}", StringComparison.Ordinal).Sum(c => (long)c) + seed;
+    public long NoiseSeed(long seed) => NoiseSource.SeedForTemplate(Template.Replace(Slot, "{0}", StringComparison.Ordinal), 0) + seed;
 
     private string Fill(string filler) => Template.Replace(Slot, filler, StringComparison.Ordinal);
 }

@@ -34,7 +34,9 @@ public sealed class PhotoswapAttentionHook(BranchLayout layout, Branch target, B
         var donor = probabilities.narrow(0, layout.Start(source), layout.RowsPerBranch);
         if (site.Kind == AttentionKind.Cross && alignment == TokenAlignment.Corrected)
             donor = AlignColumns(donor);
-        return ReplaceRows(probabilities, donor);
+        // In place: the layer made these probabilities for this call only, and a copy of a self-attention map is large.
+        probabilities.narrow(0, layout.Start(target), layout.RowsPerBranch).copy_(donor);
+        return probabilities;
     }
 
     public Tensor OnOutput(AttentionSite site, Tensor output) =>

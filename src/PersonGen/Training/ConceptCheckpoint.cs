@@ -1,9 +1,7 @@
-using System.Collections;
 using System.Globalization;
 using PersonGen.IO;
 using PersonGen.Training.Methods;
 using TorchSharp;
-using TorchSharp.PyBridge;
 using static TorchSharp.torch;
 
 namespace PersonGen.Training;
@@ -86,21 +84,11 @@ public sealed class ConceptCheckpoint : IDisposable
     /// <summary>Reads a torch.save'd {name: δ} dict, keeping the <c>.delta</c> entries, keys prefixed by the component.</summary>
     private static Dictionary<string, Tensor> ReadDeltaPickle(string path, string component)
     {
-        Hashtable table;
-        try
-        {
-            using var stream = File.OpenRead(path);
-            table = PyTorchUnpickler.UnpickleStateDict(stream);
-        }
-        catch (Exception e) when (e is not PersonGenException)
-        {
-            throw new InvalidCheckpointException(path, $"is not a readable torch.save state dict ({e.GetType().Name}): pass the reference checkpoint's unet.bin/text_encoder.bin");
-        }
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        foreach (DictionaryEntry entry in table)
+        foreach (var (name, tensor) in PickleCheckpoint.Load(path))
         {
-            if (entry.Key is string name && entry.Value is Tensor tensor && name.Contains(".delta", StringComparison.Ordinal))
-                result[$"{component}.{name}"] = tensor;
+            if (name.Contains(".delta", StringComparison.Ordinal)) result[$"{component}.{name}"] = tensor;
+            else tensor.Dispose();
         }
         if (result.Count == 0) throw new InvalidCheckpointException(path, "holds no '<module path>.delta' tensors: it is not an SVDiff checkpoint");
         return result;
