@@ -15,6 +15,27 @@ public static class StateDictLoader
     private const int MaxNamesPerList = 20;
 
     /// <summary>
+    /// Loads a freshly built <paramref name="model"/> from <paramref name="componentDir"/> (see <see cref="LoadFolder"/>),
+    /// disposing it when loading fails, and returns it in eval mode.
+    /// </summary>
+    /// <exception cref="ModelLoadException">No weight file, or keys or shapes differ; the message lists them by name.</exception>
+    public static T LoadNew<T>(T model, string componentDir, IReadOnlySet<string>? ignoredKeys = null,
+        Func<string, string>? renameKey = null) where T : nn.Module
+    {
+        try
+        {
+            LoadFolder(model, componentDir, ignoredKeys, renameKey);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+        model.eval();
+        return model;
+    }
+
+    /// <summary>
     /// Loads a component folder's weights (found by <see cref="ModelFolder.FindWeightFiles"/>: one safetensors file,
     /// its shards, or a PyTorch pickle) into <paramref name="module"/> with the strict check.
     /// </summary>

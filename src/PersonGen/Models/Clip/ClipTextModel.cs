@@ -26,18 +26,7 @@ public sealed class ClipTextModel : nn.Module<Tensor, ClipTextOutput>
     /// <exception cref="ModelLoadException">Missing config or weights, or keys/shapes that differ (listed by name).</exception>
     public static ClipTextModel Load(string componentDir, ScalarType dtype, Device device)
     {
-        var model = new ClipTextModel(ClipTextConfig.FromFolder(componentDir), device, dtype);
-        try
-        {
-            StateDictLoader.LoadFolder(model, componentDir, IgnoredKeys);
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
-        model.eval();
-        return model;
+        return StateDictLoader.LoadNew(new ClipTextModel(ClipTextConfig.FromFolder(componentDir), device, dtype), componentDir, IgnoredKeys);
     }
 
     /// <summary>Encodes (B, L ≤ 77) int64 ids without attention mask, as the SD pipelines do.</summary>

@@ -23,18 +23,7 @@ public sealed class ClipTextModelWithProjection : nn.Module<Tensor, ClipTextProj
     /// <inheritdoc cref="ClipTextModel.Load"/>
     public static ClipTextModelWithProjection Load(string componentDir, ScalarType dtype, Device device)
     {
-        var model = new ClipTextModelWithProjection(ClipTextConfig.FromFolder(componentDir), device, dtype);
-        try
-        {
-            StateDictLoader.LoadFolder(model, componentDir, ClipTextModel.IgnoredKeys);
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
-        model.eval();
-        return model;
+        return StateDictLoader.LoadNew(new ClipTextModelWithProjection(ClipTextConfig.FromFolder(componentDir), device, dtype), componentDir, ClipTextModel.IgnoredKeys);
     }
 
     public override ClipTextProjectionOutput forward(Tensor inputIds) => forward(inputIds, null);

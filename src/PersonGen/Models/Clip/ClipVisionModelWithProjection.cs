@@ -29,18 +29,7 @@ public sealed class ClipVisionModelWithProjection : nn.Module<Tensor, ClipVision
     /// <exception cref="ModelLoadException">Missing config or weights, or keys/shapes that differ (listed by name).</exception>
     public static ClipVisionModelWithProjection Load(string componentDir, ScalarType dtype, Device device)
     {
-        var model = new ClipVisionModelWithProjection(ClipVisionConfig.FromFolder(componentDir), device, dtype);
-        try
-        {
-            StateDictLoader.LoadFolder(model, componentDir, IgnoredKeys);
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
-        model.eval();
-        return model;
+        return StateDictLoader.LoadNew(new ClipVisionModelWithProjection(ClipVisionConfig.FromFolder(componentDir), device, dtype), componentDir, IgnoredKeys);
     }
 
     /// <param name="pixelValues">(B, C, image_size, image_size), already CLIP-normalised.</param>

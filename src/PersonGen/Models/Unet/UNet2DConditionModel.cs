@@ -88,18 +88,7 @@ public sealed class UNet2DConditionModel : Module<Tensor, Tensor, Tensor, Tensor
         if (!Directory.Exists(componentDir))
             throw new ModelLoadException($"{componentDir}: UNet folder not found; give the model's unet/ folder");
         var config = UnetConfig.FromFile(Path.Combine(componentDir, "config.json"));
-        var model = new UNet2DConditionModel(config, dtype, device);
-        try
-        {
-            StateDictLoader.LoadFolder(model, componentDir);
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
-        model.eval();
-        return model;
+        return StateDictLoader.LoadNew(new UNet2DConditionModel(config, dtype, device), componentDir);
     }
 
     /// <summary>Noise prediction: sample (B, Cin, H, W), timestep 0-d or (B), text (B, L, D) → (B, Cout, H, W).</summary>

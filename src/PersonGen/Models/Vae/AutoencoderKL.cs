@@ -59,18 +59,8 @@ public sealed class AutoencoderKL : Module<Tensor, Tensor>
         if (!Directory.Exists(componentDir))
             throw new ModelLoadException($"{componentDir}: VAE folder not found (a diffusers model folder has vae/)");
         var config = VaeConfig.Load(Path.Combine(componentDir, "config.json"));
-        var model = new AutoencoderKL(config, dtype, device);
-        try
-        {
-            StateDictLoader.LoadFolder(model, componentDir, renameKey: CurrentName);
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
+        var model = StateDictLoader.LoadNew(new AutoencoderKL(config, dtype, device), componentDir, renameKey: CurrentName);
         foreach (var parameter in model.parameters()) parameter.requires_grad = false;
-        model.eval();
         return model;
     }
 
