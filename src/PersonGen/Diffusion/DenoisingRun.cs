@@ -52,9 +52,7 @@ public sealed class DenoisingRun : IDisposable
     public void Record(string name, Tensor value)
     {
         if (!_diagnostics.TryGetValue(name, out var list)) _diagnostics[name] = list = new List<Tensor>();
-        var copy = value.detach().cpu().clone();
-        copy.MoveToOuterDisposeScope();
-        list.Add(copy.DetachFromDisposeScope());
+        list.Add(value.detach().cpu().clone().DetachFromDisposeScope());
     }
 
     public void Dispose()

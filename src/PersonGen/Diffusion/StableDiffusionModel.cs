@@ -69,8 +69,6 @@ public sealed class StableDiffusionModel : IDisposable
         var unet = UNet2DConditionModel.Load(folder.ComponentDirectory("unet"), compute.DType, compute.Device);
         var vae = folder.Has("vae") ? AutoencoderKL.Load(folder.ComponentDirectory("vae"), compute.DType, compute.Device) : null;
         var scheduler = DdimConfig.Load(folder.ConfigPath("scheduler"));
-        textEncoder.eval();
-        unet.eval();
         string schedulerClass = folder.Components.TryGetValue("scheduler", out var info) ? info.ClassName : "DDIMScheduler";
         return new StableDiffusionModel(folder.Root, tokenizer, textEncoder, unet, vae, scheduler, schedulerClass, compute);
     }
