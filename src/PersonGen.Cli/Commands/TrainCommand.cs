@@ -31,10 +31,16 @@ public static class TrainCommand
         var template = new Option<string>("--prompt-template") { Description = "Training prompt; {} becomes \"<token> <class>\".", DefaultValueFactory = _ => "a photo of a {}" };
         var noTextEncoder = new Option<bool>("--no-text-encoder") { Description = "Leave the text encoder frozen (svdiff, dreambooth, lora, full)." };
         var rank = new Option<int?>("--rank") { Description = "LoRA rank (default 4)." };
+        var validationPrompts = new Option<string[]>("--validation-prompt") { Description = "Validation prompt containing the placeholder token (repeatable); writes grids validation/step-<k>.png under --out.", HelpName = "TEXT" };
+        var validationEvery = new Option<int>("--validation-every") { Description = "Validate every N steps (0: at each checkpoint of --save-every; the last step always).", DefaultValueFactory = _ => 0 };
+        var validationImages = new Option<int>("--validation-images") { Description = "Validation images per prompt.", DefaultValueFactory = _ => 2 };
+        var validationSteps = new Option<int>("--validation-steps") { Description = "DDIM steps of the validation images.", DefaultValueFactory = _ => 25 };
+        var validationSeed = new Option<long>("--validation-seed") { Description = "Seed of the validation images' initial noise.", DefaultValueFactory = _ => 0 };
         var command = new Command("train", "Fine-tune a concept (SVDiff, DreamBooth, Custom Diffusion, Textual Inversion, LoRA, full) on a folder of photos.")
         {
             method, model, images, token, classWord, steps, output, resume, learningRate, batchSize, seed, saveEvery,
             classImages, classPrompt, flip, template, noTextEncoder, rank,
+            validationPrompts, validationEvery, validationImages, validationSteps, validationSeed,
         };
         command.SetAction(parseResult =>
         {
@@ -58,6 +64,14 @@ public static class TrainCommand
                 PromptTemplate = parseResult.GetValue(template)!,
                 IncludeTextEncoder = !parseResult.GetValue(noTextEncoder),
                 LoraRank = parseResult.GetValue(rank),
+                Validation = new ValidationOptions
+                {
+                    Prompts = parseResult.GetValue(validationPrompts) ?? [],
+                    Every = parseResult.GetValue(validationEvery),
+                    ImagesPerPrompt = parseResult.GetValue(validationImages),
+                    Steps = parseResult.GetValue(validationSteps),
+                    Seed = parseResult.GetValue(validationSeed),
+                },
             };
             var compute = GlobalOptions.Compute(parseResult);
             using var cancellation = new CancellationTokenSource();
@@ -73,6 +87,8 @@ public static class TrainCommand
                 });
                 string loss = double.IsNaN(last.Loss) ? "" : $", last loss {last.Loss.ToString("F4", CultureInfo.InvariantCulture)}";
                 console.WriteLine($"trained {request.Method} for {last.Step} steps{loss}: wrote {path}");
+                if (request.Validation.Prompts.Count > 0)
+                    console.WriteLine($"validation grids in {Path.Combine(request.OutDir, ValidationOptions.FolderName)}");
             }
             catch (OperationCanceledException)
             {

@@ -55,6 +55,12 @@ public sealed class ConceptTrainer : IDisposable
     /// <summary>Optimizer steps done so far.</summary>
     public long Step { get; private set; }
 
+    /// <summary>
+    /// Called after each optimizer step (and its checkpoint) with the step number, while the model shows the updated
+    /// concept (e.g. to write validation images); it must not change the trained tensors.
+    /// </summary>
+    public Action<long>? StepCompleted { get; set; }
+
     /// <summary>Continues from the newest checkpoint in the output folder, if there is one; returns its step (0 if none).</summary>
     public long Resume()
     {
@@ -84,6 +90,7 @@ public sealed class ConceptTrainer : IDisposable
             if (_outputDirectory is not null && _options.CheckpointEvery > 0 && Step % _options.CheckpointEvery == 0 && Step < _options.Steps)
                 checkpoint = SaveCheckpoint();
             if (Step == _options.Steps && _outputDirectory is not null) checkpoint = SaveFinal();
+            StepCompleted?.Invoke(Step);
             progress?.Report(new TrainingProgress(Step, _options.Steps, lastLoss, (Step - firstStep) / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), checkpoint));
         }
         return lastLoss;

@@ -50,11 +50,13 @@ public static class ConceptTraining
     ];
 
     /// <summary>
-    /// Trains the concept and returns the path of <c>&lt;OutDir&gt;/concept.safetensors</c>. Progress: one
-    /// <see cref="ProgressUpdate"/> per stage ("encoding images", "training"); a sink that also implements
+    /// Trains the concept and returns the path of <c>&lt;OutDir&gt;/concept.safetensors</c>, writing the validation grids
+    /// of <see cref="ConceptTrainingRequest.Validation"/> on the way (a resumed run keeps those that exist). Progress: one
+    /// <see cref="ProgressUpdate"/> per stage ("encoding images", "training", "validation"); a sink that also implements
     /// <see cref="IProgress{TrainingProgress}"/> receives each step's loss and steps/s as well.
     /// </summary>
-    /// <exception cref="InvalidInputException">Unknown method, missing class word, bad image folder, placeholder already in the vocabulary.</exception>
+    /// <exception cref="InvalidInputException">Unknown method, missing class word, bad image folder, placeholder already in the vocabulary,
+    /// a validation prompt without the placeholder.</exception>
     /// <exception cref="OperationCanceledException">Cancelled between steps (the newest checkpoint stays resumable).</exception>
     public static string Train(StableDiffusionModel model, ConceptTrainingRequest request, IProgress<ProgressUpdate>? progress = null,
         CancellationToken cancellation = default)
@@ -91,6 +93,10 @@ public static class ConceptTraining
             else if (Directory.EnumerateDirectories(request.OutDir, "checkpoint-*").Any())
                 throw new InvalidInputException($"'{request.OutDir}' already holds training checkpoints: pass --resume to continue them, or choose a new --out folder");
             long startStep = trainer.Step;
+            var validation = new ConceptValidation(model, request.Validation, request.OutDir, request.SaveEvery, steps,
+                keepExisting: request.Resume, progress, cancellation);
+            validation.RunIfDue(startStep); // a run stopped while validating its checkpoint's step
+            trainer.StepCompleted = validation.RunIfDue;
             var relay = new StepRelay(progress, steps);
             relay.Report(new TrainingProgress(startStep, steps, double.NaN, 0, null));
             trainer.Train(relay, cancellation);
@@ -127,10 +133,37 @@ public static class ConceptTraining
         if (request.SaveEvery < 0) throw new InvalidInputException($"--save-every {request.SaveEvery} must not be negative");
         if (request.LearningRate is { } lr && !(lr > 0 && double.IsFinite(lr)))
             throw new InvalidInputException($"--lr {lr.ToString(CultureInfo.InvariantCulture)} must be a positive number");
+        ValidateValidation(request);
         if (!request.PromptTemplate.Contains("{}", StringComparison.Ordinal))
             throw new InvalidInputException($"--prompt-template \"{request.PromptTemplate}\" has no '{{}}' for the concept: use e.g. \"a photo of a {{}}\"");
         if (request.ClassPrompt is not null && request.ClassImageFolder is null)
             throw new InvalidInputException("--class-prompt needs --class-images DIR (the prior-preservation images)");
+    }
+
+    private static void ValidateValidation(ConceptTrainingRequest request)
+    {
+        var validation = request.Validation;
+        string example = request.Method == "textual-inversion" ? request.Token : $"{request.Token} {request.ClassWord}";
+        foreach (string prompt in validation.Prompts)
+        {
+            if (!ContainsWord(prompt, request.Token))
+                throw new InvalidInputException($"--validation-prompt \"{prompt}\" does not contain the placeholder token '{request.Token}': write it where the concept goes, e.g. \"a photo of a {example} on the beach\"");
+        }
+        if (validation.Every < 0) throw new InvalidInputException($"--validation-every {validation.Every} must not be negative (0: at each checkpoint)");
+        if (validation.ImagesPerPrompt < 1) throw new InvalidInputException($"--validation-images {validation.ImagesPerPrompt} must be at least 1");
+        if (validation.Steps < 1) throw new InvalidInputException($"--validation-steps {validation.Steps} must be at least 1");
+        if (validation.Seed < 0) throw new InvalidInputException($"--validation-seed {validation.Seed} must not be negative");
+    }
+
+    /// <summary>Whether <paramref name="word"/> occurs in <paramref name="text"/> not glued to letters or digits ("sks" in "a sks dog", not in "asks").</summary>
+    private static bool ContainsWord(string text, string word)
+    {
+        for (int at = text.IndexOf(word, StringComparison.Ordinal); at >= 0; at = text.IndexOf(word, at + 1, StringComparison.Ordinal))
+        {
+            int end = at + word.Length;
+            if ((at == 0 || !char.IsLetterOrDigit(text[at - 1])) && (end == text.Length || !char.IsLetterOrDigit(text[end]))) return true;
+        }
+        return false;
     }
 
     private static ConceptDelta CreateDelta(ConceptTrainingRequest request, ConceptModel model)

@@ -57,4 +57,7 @@ public sealed record ConceptTrainingRequest
 
     /// <summary>LoRA rank (default 4).</summary>
     public int? LoraRank { get; init; }
+
+    /// <summary>Validation grids at checkpoints (none by default).</summary>
+    public ValidationOptions Validation { get; init; } = new();
 }

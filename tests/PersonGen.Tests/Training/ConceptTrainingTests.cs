@@ -151,6 +151,125 @@ public sealed class ConceptTrainingTests
         Assert.True((expectedUnet - baseUnet).abs().max().item<float>() > 1e-3f, "the golden deltas should change the UNet output");
     }
 
+    [Fact]
+    public void Validation_prompts_write_one_captioned_grid_per_validation_point_through_the_cli()
+    {
+        string outDir = TestPaths.NewTempDirectory();
+        string[] prompts = ["a photo of a sks dog", "a sks dog in the snow"];
+        string output = CliRunner.RunOk("train", "--method", "lora", "--model", SmallModel.Value, "--images", DogPhotos.Value,
+            "--token", "sks", "--class", "dog", "--steps", "4", "--save-every", "2", "--out", outDir,
+            "--validation-prompt", prompts[0], "--validation-prompt", prompts[1],
+            "--validation-images", "3", "--validation-steps", "2", "--validation-seed", "4");
+        Assert.Contains("validation grids in", output);
+        string folder = Path.Combine(outDir, ValidationOptions.FolderName);
+        Assert.Equal(["step-2.png", "step-4.png"], Directory.EnumerateFiles(folder).Select(Path.GetFileName).Order());
+
+        // The layout of a 3-column grid of 2 rows of the model's 16-pixel images, captioned with their prompts.
+        int size = 16;
+        var blanks = Enumerable.Range(0, 6).Select(_ => new SkiaSharp.SKBitmap(size, size)).ToList();
+        using var expected = ImageGrid.Create(blanks, 3, [.. prompts.SelectMany(p => Enumerable.Repeat(p, 3))]);
+        foreach (var blank in blanks) blank.Dispose();
+        foreach (int step in new[] { 2, 4 })
+        {
+            string path = Path.Combine(folder, $"step-{step}.png");
+            using var grid = ImageIO.Load(path);
+            Assert.Equal((expected.Width, expected.Height), (grid.Width, grid.Height));
+            using var parameters = System.Text.Json.JsonDocument.Parse(ImageIO.ReadParameters(path)!);
+            var root = parameters.RootElement;
+            Assert.Equal(step, root.GetProperty("validation_step").GetInt64());
+            Assert.Equal(4, root.GetProperty("seed").GetInt64());
+            Assert.Equal(prompts, root.GetProperty("prompts").EnumerateArray().Select(e => e.GetString()!));
+        }
+    }
+
+    [Theory]
+    [InlineData("a photo of a dog")]
+    [InlineData("a photo of asks dog")]
+    public void A_validation_prompt_without_the_placeholder_is_one_clear_line(string prompt)
+    {
+        var (code, output, error) = CliRunner.Run("train", "--method", "lora", "--model", Tiny, "--images", DogPhotos.Value,
+            "--token", "sks", "--class", "dog", "--steps", "1", "--out", TestPaths.NewTempDirectory(), "--validation-prompt", prompt);
+        Assert.Equal(1, code);
+        Assert.Empty(output);
+        string line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: ", line);
+        Assert.Contains("--validation-prompt", line);
+        Assert.Contains("does not contain the placeholder token 'sks'", line);
+    }
+
+    [Theory]
+    [InlineData("svdiff")]
+    [InlineData("textual-inversion")]
+    [InlineData("lora")]
+    public void Validation_changes_neither_the_trained_weights_nor_the_random_stream_of_training(string method)
+    {
+        string token = Placeholder(method);
+        (List<double> Losses, Dictionary<string, Tensor> Concept, int Grids) Run(ValidationOptions validation)
+        {
+            using var model = StableDiffusionModel.Load(SmallModel.Value, ComputeOptions.Cpu);
+            var progress = new LossRecorder();
+            string outDir = TestPaths.NewTempDirectory();
+            string path = ConceptTraining.Train(model, new ConceptTrainingRequest
+            {
+                Method = method,
+                ImageFolder = DogPhotos.Value,
+                Token = token,
+                ClassWord = "dog",
+                OutDir = outDir,
+                Steps = 4,
+                SaveEvery = 2,
+                LearningRate = 1e-2,
+                Seed = 3,
+                Flip = true,
+                Validation = validation,
+            }, progress);
+            (model.Concept as IDisposable)?.Dispose();
+            string grids = Path.Combine(outDir, ValidationOptions.FolderName);
+            return (progress.Losses, SafetensorsFile.Load(path), Directory.Exists(grids) ? Directory.GetFiles(grids).Length : 0);
+        }
+        var plain = Run(new ValidationOptions());
+        var validated = Run(new ValidationOptions { Prompts = [$"a photo of a {token} dog"], Every = 1, ImagesPerPrompt = 2, Steps = 3 });
+        Assert.Equal((4, 0, 4), (plain.Losses.Count, plain.Grids, validated.Grids));
+        Assert.Equal(plain.Losses, validated.Losses);
+        Assert.Equal(plain.Concept.Keys.Order(), validated.Concept.Keys.Order());
+        foreach (var (key, value) in plain.Concept)
+            Assert.True((value - validated.Concept[key]).abs().max().item<float>() == 0f, $"{method}: {key} differs after validation");
+    }
+
+    [Fact]
+    public void A_resumed_run_keeps_the_validation_grids_that_exist_and_ends_as_the_uninterrupted_run()
+    {
+        string[] Args(string outDir, int steps) =>
+            ["train", "--method", "custom-diffusion", "--model", SmallModel.Value, "--images", DogPhotos.Value, "--token", "<sks-dog>",
+             "--class", "dog", "--steps", steps.ToString(), "--save-every", "2", "--out", outDir, "--seed", "2", "--lr", "1e-2"];
+        string[] validation = ["--validation-prompt", "a <sks-dog> dog on the beach", "--validation-every", "1", "--validation-steps", "2", "--validation-images", "1"];
+        string straight = TestPaths.NewTempDirectory();
+        CliRunner.RunOk(Args(straight, 4));
+
+        string interrupted = TestPaths.NewTempDirectory();
+        CliRunner.RunOk([.. Args(interrupted, 3), .. validation]); // "killed" after step 3: checkpoint-2 is the last resumable state
+        string folder = Path.Combine(interrupted, ValidationOptions.FolderName);
+        Assert.Equal(["step-1.png", "step-2.png", "step-3.png"], Directory.EnumerateFiles(folder).Select(Path.GetFileName).Order());
+        byte[] marker = "grid of the first run"u8.ToArray();
+        File.WriteAllBytes(Path.Combine(folder, "step-3.png"), marker);
+        CliRunner.RunOk([.. Args(interrupted, 4), .. validation, "--resume"]);
+        Assert.Equal(marker, File.ReadAllBytes(Path.Combine(folder, "step-3.png")));
+        Assert.True(File.Exists(Path.Combine(folder, "step-4.png")), "the resumed run did not validate step 4");
+
+        var expected = SafetensorsFile.Load(Path.Combine(straight, "concept.safetensors"));
+        var actual = SafetensorsFile.Load(Path.Combine(interrupted, "concept.safetensors"));
+        Assert.Equal(expected.Keys.Order(), actual.Keys.Order());
+        foreach (var (key, value) in expected) Assert.Equal(0f, (value - actual[key]).abs().max().item<float>());
+    }
+
+    /// <summary>Records each step's loss (the CLI's kind of progress sink: stage updates plus training records).</summary>
+    private sealed class LossRecorder : IProgress<ProgressUpdate>, IProgress<TrainingProgress>
+    {
+        public List<double> Losses { get; } = [];
+        public void Report(ProgressUpdate value) { }
+        public void Report(TrainingProgress value) { if (!double.IsNaN(value.Loss)) Losses.Add(value.Loss); }
+    }
+
     public static TheoryData<string, string> BadInputs => new()
     {
         { "empty-folder", "holds no JPEG/PNG/WebP images" },
