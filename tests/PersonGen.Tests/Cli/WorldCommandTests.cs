@@ -1,6 +1,7 @@
 using PersonGen.Benchmarks.Shapes;
 using PersonGen.Cli;
 using PersonGen.IO;
+using PersonGen.Models.Clip;
 using PersonGen.Tests.Support;
 using static TorchSharp.torch;
 
@@ -49,6 +50,14 @@ public class WorldCommandTests
         Assert.Equal(a.Keys.Order(), b.Keys.Order());
         foreach (var (name, value) in a)
             Assert.True(value.equal(b[name]).all().item<bool>(), $"{name} differs after resuming");
+
+        // The concept placeholder, never in a base caption, is written as the identifiers' mean row: a rare "individual" word.
+        var tokenizer = ClipTokenizer.FromFolder(Path.Combine(straight, "tokenizer"));
+        long Id(string word) => tokenizer.EncodeUnpadded(word)[1];
+        var embedding = a[WorldModelLayout.TokenEmbeddingName];
+        using var identifierMean = embedding.index_select(0, tensor(ShapesWorld.Identifiers.Select(i => Id(i.Token)).ToArray())).mean([0L]);
+        Assert.True(embedding[Id("sks")].allclose(identifierMean, rtol: 0, atol: 1e-6), "the sks row is not the identifiers' mean");
+        Assert.False(embedding[Id("xqz")].allclose(identifierMean, rtol: 0, atol: 1e-6), "identifier rows must stay as trained");
 
         using var sampler = new WorldSampler(straight);
         using var images = sampler.Generate("a photo of a xqz triangle on ocean", count: 1, seed: 1, steps: 3);

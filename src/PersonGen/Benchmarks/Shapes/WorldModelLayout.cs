@@ -127,6 +127,32 @@ public static class WorldModelLayout
         return (unet, text);
     }
 
+    /// <summary>State-dict name of the text encoder's token embedding [vocab, hidden].</summary>
+    public const string TokenEmbeddingName = "text_model.embeddings.token_embedding.weight";
+
+    /// <summary>
+    /// A copy of the token embedding [vocab, hidden] in which every concept token's row is the mean of the identifier
+    /// tokens' rows. Concept tokens never occur in base captions, so their rows are untrained noise; this makes them
+    /// rare words meaning "one specific individual", as DreamBooth's rare tokens are in a real model's vocabulary.
+    /// </summary>
+    public static Tensor WithConceptTokenRows(Tensor embedding, ClipTokenizer tokenizer)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        long[] identifiers = ShapesWorld.Identifiers.Select(i => SingleTokenId(tokenizer, i.Token)).ToArray();
+        long[] concepts = ShapesWorld.Concepts.Select(c => SingleTokenId(tokenizer, c.Token)).Distinct().ToArray();
+        var result = embedding.detach().clone();
+        var mean = embedding.index_select(0, tensor(identifiers)).mean([0L], keepdim: true);
+        result.index_copy_(0, tensor(concepts), mean.expand(concepts.Length, -1));
+        return result.MoveToOuterDisposeScope();
+    }
+
+    private static long SingleTokenId(ClipTokenizer tokenizer, string word)
+    {
+        var ids = tokenizer.EncodeUnpadded(word);
+        return ids.Count == 3 ? ids[1] : throw new InvalidOperationException($"world word '{word}' is not one token of the world tokenizer");
+    }
+
     /// <summary>Writes both components' weights (fp32 safetensors, atomically) into <paramref name="folder"/>.</summary>
     public static void SaveWeights(string folder, IReadOnlyDictionary<string, Tensor> unet, IReadOnlyDictionary<string, Tensor> textEncoder)
     {

@@ -18,7 +18,7 @@ namespace PersonGen.Benchmarks.Shapes;
 /// <see cref="ShapesWorld"/> samples (10% empty captions) noised by DDPM, AdamW with warm-up and clipping, and an
 /// EMA of the weights that becomes the shipped model. Step n always sees samples n·B … n·B + B − 1 of the world's
 /// stream and noise from a generator seeded by (seed, n), so a resumed run equals an uninterrupted one.
-/// Output folder: the diffusers layout of <see cref="WorldModelLayout"/> (EMA weights, written at the end),
+/// Output folder: the diffusers layout of <see cref="WorldModelLayout"/> (EMA weights, written at the end, with the concept tokens' rows set by <see cref="WorldModelLayout.WithConceptTokenRows"/>),
 /// <c>loss.csv</c> (NaN marks a skipped step), and the newest resumable <c>checkpoint-&lt;step&gt;/</c> (raw and EMA weights, AdamW state).
 /// </summary>
 public sealed class WorldPretraining : IDisposable
@@ -221,7 +221,9 @@ public sealed class WorldPretraining : IDisposable
         using var scope = NewDisposeScope();
         Dictionary<string, Tensor> Weights(nn.Module module, string prefix) =>
             module.state_dict().ToDictionary(kv => kv.Key, kv => _ema.TryGetValue(prefix + kv.Key, out var ema) ? ema : kv.Value);
-        WorldModelLayout.SaveWeights(_folder, Weights(_unet, UnetPrefix), Weights(_textEncoder, TextPrefix));
+        var text = Weights(_textEncoder, TextPrefix);
+        text[WorldModelLayout.TokenEmbeddingName] = WorldModelLayout.WithConceptTokenRows(text[WorldModelLayout.TokenEmbeddingName], _tokenizer);
+        WorldModelLayout.SaveWeights(_folder, Weights(_unet, UnetPrefix), text);
         var csv = new StringBuilder("step,loss\n");
         for (int i = 0; i < _losses.Count; i++) csv.Append(CultureInfo.InvariantCulture, $"{i + 1},{_losses[i]:R}\n");
         string path = Path.Combine(_folder, "loss.csv");
