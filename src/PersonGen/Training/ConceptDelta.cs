@@ -171,9 +171,10 @@ public abstract class ConceptDelta : IWeightDelta, IDisposable
     }
 
     /// <summary>Creates a trainable tensor under <paramref name="key"/> in an optimizer group.</summary>
+    /// <remarks>Trainables are float32 whatever the model's dtype: they are the master weights of mixed-precision training.</remarks>
     protected Parameter AddTrainable(string key, string group, double learningRate, Tensor initial)
     {
-        var parameter = new Parameter(initial.detach().clone(), requires_grad: true);
+        var parameter = new Parameter(initial.detach().to_type(ScalarType.Float32).clone(), requires_grad: true);
         _trainables.Add(key, parameter);
         if (!_groupParameters.TryGetValue(group, out var list)) _groupParameters[group] = list = [];
         _groupRates[group] = learningRate;
@@ -216,7 +217,7 @@ public abstract class ConceptDelta : IWeightDelta, IDisposable
         using var initial = weight.detach().index_select(0, index);
         var rows = AddTrainable(key, "embeddings", learningRate, initial);
         var rowIndex = index.clone();
-        AddTarget(ConceptModel.TextEncoderComponent, weightName, original => original.index_copy(0, rowIndex, rows));
+        AddTarget(ConceptModel.TextEncoderComponent, weightName, original => original.index_copy(0, rowIndex, rows.to_type(original.dtype)));
     }
 
     protected virtual void Dispose(bool disposing)
