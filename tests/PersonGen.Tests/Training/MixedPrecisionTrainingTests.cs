@@ -44,7 +44,13 @@ public sealed class MixedPrecisionTrainingTests
             File.Copy(TestPaths.Data("dreambooth", "dataset", "dog", name), Path.Combine(images, name));
         var request = new ConceptTrainingRequest
         {
-            Method = "svdiff", ImageFolder = images, Token = "sks", ClassWord = "dog", OutDir = outDir, Steps = 3, LearningRate = 1e-2,
+            Method = "svdiff",
+            ImageFolder = images,
+            Token = "sks",
+            ClassWord = "dog",
+            OutDir = outDir,
+            Steps = 3,
+            LearningRate = 1e-2,
         };
         string path;
         using (var model = StableDiffusionModel.Load(SmallModel.Value, new ComputeOptions(CPU, ScalarType.BFloat16)))
@@ -66,7 +72,12 @@ public sealed class MixedPrecisionTrainingTests
         using var model = StableDiffusionModel.Load(SmallModel.Value, new ComputeOptions(CPU, ScalarType.Float16));
         var request = new ConceptTrainingRequest
         {
-            Method = "lora", ImageFolder = TestPaths.NewTempDirectory(), Token = "sks", ClassWord = "dog", OutDir = TestPaths.NewTempDirectory(), Steps = 1,
+            Method = "lora",
+            ImageFolder = TestPaths.NewTempDirectory(),
+            Token = "sks",
+            ClassWord = "dog",
+            OutDir = TestPaths.NewTempDirectory(),
+            Steps = 1,
         };
         var error = Assert.Throws<InvalidInputException>(() => ConceptTraining.Train(model, request));
         Assert.Contains("--dtype bf16", error.Message);
