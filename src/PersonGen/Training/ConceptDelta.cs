@@ -16,12 +16,13 @@ namespace PersonGen.Training;
 /// </summary>
 public abstract class ConceptDelta : IWeightDelta, IDisposable
 {
-    private sealed class Target(string key, Parameter weight, Tensor original, Func<Tensor, Tensor> effective)
+    private sealed class Target(string key, Parameter weight, Tensor original, Func<Tensor, Tensor> effective, ClosedFormGradient? gradient)
     {
         public string Key { get; } = key;
         public Parameter Weight { get; } = weight;
         public Tensor Original { get; } = original;
         public Func<Tensor, Tensor> Effective { get; } = effective;
+        public ClosedFormGradient? Gradient { get; } = gradient;
         public Tensor? Fused { get; set; }
     }
 
@@ -119,7 +120,8 @@ public abstract class ConceptDelta : IWeightDelta, IDisposable
 
     /// <summary>
     /// Carries the gradients the model accumulated on its target parameters into the trainable tensors
-    /// (dL/dθ = (∂W'/∂θ)ᵀ dL/dW'), then clears the target gradients.
+    /// (dL/dθ = (∂W'/∂θ)ᵀ dL/dW'), then clears the target gradients. Targets registered with a closed-form backward
+    /// use it; the others go through autograd on a recomputed effective weight.
     /// </summary>
     public void PropagateGradients()
     {
@@ -129,11 +131,19 @@ public abstract class ConceptDelta : IWeightDelta, IDisposable
         foreach (var target in _targets)
         {
             if (target.Weight.grad is not { } grad) continue;
+            if (target.Gradient is { } closedForm)
+            {
+                using var noGrad = torch.no_grad();
+                outputs.Add(closedForm.Trainable);
+                gradients.Add(closedForm.Of(grad.to_type(ScalarType.Float32)));
+                continue;
+            }
             var effective = target.Effective(target.Original);
             if (!effective.requires_grad) continue;
             outputs.Add(effective);
             gradients.Add(grad.to_type(effective.dtype));
         }
+        // A trainable among the outputs (closed-form targets) just accumulates its given gradient.
         if (outputs.Count > 0) torch.autograd.backward(outputs, gradients);
         foreach (var target in _targets) target.Weight.grad?.zero_();
     }
@@ -161,9 +171,10 @@ public abstract class ConceptDelta : IWeightDelta, IDisposable
     }
 
     /// <summary>Creates a trainable tensor under <paramref name="key"/> in an optimizer group.</summary>
+    /// <remarks>Trainables are float32 whatever the model's dtype: they are the master weights of mixed-precision training.</remarks>
     protected Parameter AddTrainable(string key, string group, double learningRate, Tensor initial)
     {
-        var parameter = new Parameter(initial.detach().clone(), requires_grad: true);
+        var parameter = new Parameter(initial.detach().to_type(ScalarType.Float32).clone(), requires_grad: true);
         _trainables.Add(key, parameter);
         if (!_groupParameters.TryGetValue(group, out var list)) _groupParameters[group] = list = [];
         _groupRates[group] = learningRate;
@@ -171,12 +182,19 @@ public abstract class ConceptDelta : IWeightDelta, IDisposable
         return parameter;
     }
 
-    /// <summary>Registers a model parameter whose value is <paramref name="effective"/>(its original value).</summary>
-    protected void AddTarget(string component, string parameterName, Func<Tensor, Tensor> effective)
+    /// <summary>
+    /// Registers a model parameter whose value is <paramref name="effective"/>(its original value). With
+    /// <paramref name="gradient"/>, the value depends on one trainable only and training takes dL/dθ from that
+    /// closed form instead of autograd through <paramref name="effective"/>.
+    /// </summary>
+    protected void AddTarget(string component, string parameterName, Func<Tensor, Tensor> effective, ClosedFormGradient? gradient = null)
     {
         var weight = ModuleTree.FindParameter(Model.Component(component), parameterName, component);
-        _targets.Add(new Target($"{component}.{parameterName}", weight, weight.detach().clone(), effective));
+        _targets.Add(new Target($"{component}.{parameterName}", weight, weight.detach().clone(), effective, gradient));
     }
+
+    /// <summary>dL/dθ of <paramref name="Trainable"/> from dL/dW′ (float32, the target parameter's shape), computed without autograd.</summary>
+    protected sealed record ClosedFormGradient(Parameter Trainable, Func<Tensor, Tensor> Of);
 
     /// <summary>Trains a model parameter directly: a trainable copy stands in for it.</summary>
     protected Parameter AddDirectTarget(string component, string parameterName, string key, string group, double learningRate)
@@ -199,7 +217,7 @@ public abstract class ConceptDelta : IWeightDelta, IDisposable
         using var initial = weight.detach().index_select(0, index);
         var rows = AddTrainable(key, "embeddings", learningRate, initial);
         var rowIndex = index.clone();
-        AddTarget(ConceptModel.TextEncoderComponent, weightName, original => original.index_copy(0, rowIndex, rows));
+        AddTarget(ConceptModel.TextEncoderComponent, weightName, original => original.index_copy(0, rowIndex, rows.to_type(original.dtype)));
     }
 
     protected virtual void Dispose(bool disposing)

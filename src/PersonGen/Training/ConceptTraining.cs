@@ -10,6 +10,8 @@ namespace PersonGen.Training;
 /// Builds the method's delta on the model's UNet / text encoder / tokenizer, trains it with <see cref="ConceptTrainer"/>
 /// (AdamW, the method's paper defaults, gradient clipping at 1, ε or v target from the model's scheduler), writes
 /// <c>&lt;OutDir&gt;/concept.safetensors</c> and leaves the trained concept fused and enabled as <c>model.Concept</c>.
+/// A bf16 model trains in mixed precision: frozen weights and activations bf16, trainables, their gradients, the
+/// AdamW state, the loss and the checkpoint float32.
 /// </summary>
 public static class ConceptTraining
 {
@@ -56,12 +58,15 @@ public static class ConceptTraining
     /// <see cref="IProgress{TrainingProgress}"/> receives each step's loss and steps/s as well.
     /// </summary>
     /// <exception cref="InvalidInputException">Unknown method, missing class word, bad image folder, placeholder already in the vocabulary,
-    /// a validation prompt without the placeholder.</exception>
+    /// a validation prompt without the placeholder, an fp16 model.</exception>
     /// <exception cref="OperationCanceledException">Cancelled between steps (the newest checkpoint stays resumable).</exception>
     public static string Train(StableDiffusionModel model, ConceptTrainingRequest request, IProgress<ProgressUpdate>? progress = null,
         CancellationToken cancellation = default)
     {
         Validate(request);
+        // fp16 gradients underflow without dynamic loss scaling, which this trainer does not do; bf16 has fp32's range.
+        if (model.Compute.DType == TorchSharp.torch.ScalarType.Float16)
+            throw new InvalidInputException("concept training does not support --dtype fp16 (it would need loss scaling): use --dtype bf16 or --dtype fp32");
         int steps = request.Steps > 0 ? request.Steps : DefaultSteps[request.Method];
         bool randomScale = request.Method == "custom-diffusion";
         progress?.Report(new ProgressUpdate("encoding images", 0, 1));

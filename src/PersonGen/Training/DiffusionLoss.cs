@@ -54,22 +54,27 @@ public sealed class DiffusionLoss : IDisposable
     {
         using var scope = torch.NewDisposeScope();
         long batch = latents.shape[0];
-        var noise = torch.randn(latents.shape, dtype: latents.dtype, generator: generator);
+        var noise = torch.randn(latents.shape, dtype: ScalarType.Float32, generator: generator);
         var timesteps = torch.randint(0, TrainTimesteps, [batch], dtype: ScalarType.Int64, generator: generator);
         return Compute(predict, latents, textEmbeddings, noise, timesteps, mask).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The scalar loss with given noise [B,C,H,W] and timesteps [B].</summary>
+    /// <summary>
+    /// The scalar loss with given noise [B,C,H,W] and timesteps [B]. Noising, target and loss are float32; the
+    /// model sees the noisy latents in the latents' dtype (bf16 latents: mixed-precision training).
+    /// </summary>
     public Tensor Compute(NoisePredictor predict, Tensor latents, Tensor textEmbeddings, Tensor noise, Tensor timesteps, Tensor? mask = null)
     {
         using var scope = torch.NewDisposeScope();
-        var alphaBar = _alphasCumprod.index_select(0, timesteps).to_type(latents.dtype).reshape(-1, 1, 1, 1);
+        var alphaBar = _alphasCumprod.index_select(0, timesteps).reshape(-1, 1, 1, 1);
         var signal = alphaBar.sqrt();
         var sigma = (1 - alphaBar).sqrt();
-        var noisy = signal * latents + sigma * noise;
-        var target = Prediction == PredictionType.Epsilon ? noise : signal * noise - sigma * latents;
-        var prediction = predict(noisy, timesteps, textEmbeddings);
-        var error = (prediction.to_type(ScalarType.Float32) - target.to_type(ScalarType.Float32)).square();
+        var cleanLatents = latents.to_type(ScalarType.Float32);
+        var noise32 = noise.to_type(ScalarType.Float32);
+        var noisy = signal * cleanLatents + sigma * noise32;
+        var target = Prediction == PredictionType.Epsilon ? noise32 : signal * noise32 - sigma * cleanLatents;
+        var prediction = predict(noisy.to_type(latents.dtype), timesteps, textEmbeddings);
+        var error = (prediction.to_type(ScalarType.Float32) - target).square();
         Tensor loss;
         if (mask is null) loss = error.mean();
         else

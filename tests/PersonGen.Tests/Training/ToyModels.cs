@@ -194,7 +194,8 @@ public sealed class ToyWorld : IDisposable
 {
     public static readonly string[] Words = ["<start>", "a", "photo", "of", "dog", "sks", "<end>"];
 
-    public ToyWorld(long seed = 7)
+    /// <para>dtype: Weights and latents are cast to it after the float32 initialisation (same values, rounded).</para>
+    public ToyWorld(long seed = 7, ScalarType dtype = ScalarType.Float32)
     {
         Unet = new ToyUnet();
         TextEncoder = new ToyTextEncoder(Words.Length);
@@ -213,8 +214,10 @@ public sealed class ToyWorld : IDisposable
                 else parameter.copy_(noise / Math.Sqrt(parameter.dim() > 1 ? parameter[0].numel() : parameter.shape[0]));
             }
         }
-        Latents = torch.randn([2, 4, 4, 4], generator: generator);
-        Probe = torch.randn([2, 4, 4, 4], generator: generator);
+        Latents = torch.randn([2, 4, 4, 4], generator: generator).to_type(dtype);
+        Probe = torch.randn([2, 4, 4, 4], generator: generator).to_type(dtype);
+        Unet.to(dtype);
+        TextEncoder.to(dtype);
     }
 
     /// <summary>softmax(QKᵀ/√d)·V written out: on this CPU build scaled_dot_product_attention's backward on 3-D inputs gave NaN gradients.</summary>
