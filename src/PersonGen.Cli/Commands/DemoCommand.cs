@@ -25,7 +25,7 @@ public static class DemoCommand
         var method = new Option<string>("--method") { Description = "Fine-tuning method.", DefaultValueFactory = _ => defaults.Method };
         method.AcceptOnlyFromAmong([.. PersonGen.Training.ConceptTraining.Methods]);
         var fineTuneSteps = new Option<int>("--finetune-steps") { Description = "Fine-tuning steps.", DefaultValueFactory = _ => defaults.FineTuneSteps };
-        var learningRate = new Option<double?>("--lr") { Description = "Fine-tuning learning rate (default: the method's)." };
+        var learningRate = new Option<double?>("--lr") { Description = "Fine-tuning learning rate (default: 1e-2 for svdiff, 2e-4 for full, else the method's)." };
         var classImages = new Option<int>("--class-images") { Description = "Base-world class images for prior preservation (0 = none).", DefaultValueFactory = _ => defaults.ClassImages };
         var steps = new Option<int>("--steps") { Description = "Sampling steps.", DefaultValueFactory = _ => defaults.Steps };
         var seeds = new Option<string>("--seeds") { Description = "Comma-separated seeds.", DefaultValueFactory = _ => string.Join(',', defaults.Seeds) };
@@ -53,7 +53,7 @@ public static class DemoCommand
                 ImagesPerPrompt = parseResult.GetValue(images),
                 Strategies = chosen,
             };
-            console.MarkupLineInterpolated($"[bold]PersonGen demo[/]: concept '{options.Concept}' ({options.Method}, {options.FineTuneSteps} steps) into {options.BaseModel}");
+            console.MarkupLineInterpolated($"[bold]PersonGen demo[/]: concept '{options.Concept}' ({options.Method}, {options.FineTuneSteps} steps, lr {LearningRateText(options.EffectiveLearningRate)}) into {options.BaseModel}");
             console.MarkupLineInterpolated($"writing to {Path.GetFullPath(options.OutDir)}");
             var result = ProgressDisplay.Run(console, progress => BuiltInDemo.Run(options, GlobalOptions.Compute(parseResult), progress));
             var front = ParetoFront.Of(result.Aggregates.Select(a => new ParetoPoint(a.Strategy, a.Context, a.Identity)).ToList())
@@ -72,6 +72,9 @@ public static class DemoCommand
         });
         return command;
     }
+
+    private static string LearningRateText(double? rate) =>
+        rate is { } value ? value.ToString("G", System.Globalization.CultureInfo.InvariantCulture) : "of the method";
 
     private static IReadOnlyList<int> ParseSeeds(string text)
     {

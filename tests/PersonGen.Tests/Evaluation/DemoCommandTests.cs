@@ -16,6 +16,7 @@ public class DemoCommandTests
         ];
         string first = CliRunner.RunOk(args);
         Assert.Contains("report:", first);
+        Assert.Contains("(svdiff, 3 steps, lr 0.01)", first.ReplaceLineEndings(" "));
         Assert.True(File.Exists(Path.Combine(output, "concept", "concept.safetensors")));
         Assert.True(File.Exists(Path.Combine(output, "report.html")));
         using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "summary.json")));

@@ -82,7 +82,7 @@ public static class BuiltInDemo
             ClassWord = concept.ClassWord,
             OutDir = conceptDir,
             Steps = options.FineTuneSteps,
-            LearningRate = options.LearningRate,
+            LearningRate = options.EffectiveLearningRate,
             ClassImageFolder = classImages,
             ClassPrompt = classImages is null ? null : $"a photo of a {concept.ClassWord}",
             SaveEvery = Math.Max(50, options.FineTuneSteps / 4),
