@@ -5,7 +5,7 @@ namespace PersonGen.Training;
 /// <summary>The CLIP tokenizer seen as the vocabulary a concept's placeholder token is added to.</summary>
 public sealed class TokenizerVocabulary(ClipTokenizer tokenizer) : IConceptVocabulary
 {
-    public int? TokenId(string token) => tokenizer.TokenId(token);
+    public int? TokenId(string token) => tokenizer.SingleTokenId(token);
 
     public int AddToken(string token) => tokenizer.AddToken(token);
 }

@@ -53,7 +53,7 @@ public class WorldCommandTests
 
         // The concept placeholder, never in a base caption, is written as the identifiers' mean row: a rare "individual" word.
         var tokenizer = ClipTokenizer.FromFolder(Path.Combine(straight, "tokenizer"));
-        long Id(string word) => tokenizer.EncodeUnpadded(word)[1];
+        long Id(string word) => tokenizer.SingleTokenId(word)!.Value;
         var embedding = a[WorldModelLayout.TokenEmbeddingName];
         using var identifierMean = embedding.index_select(0, tensor(ShapesWorld.Identifiers.Select(i => Id(i.Token)).ToArray())).mean([0L]);
         Assert.True(embedding[Id("sks")].allclose(identifierMean, rtol: 0, atol: 1e-6), "the sks row is not the identifiers' mean");

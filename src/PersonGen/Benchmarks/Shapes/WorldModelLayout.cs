@@ -147,11 +147,8 @@ public static class WorldModelLayout
         return result.MoveToOuterDisposeScope();
     }
 
-    private static long SingleTokenId(ClipTokenizer tokenizer, string word)
-    {
-        var ids = tokenizer.EncodeUnpadded(word);
-        return ids.Count == 3 ? ids[1] : throw new InvalidOperationException($"world word '{word}' is not one token of the world tokenizer");
-    }
+    private static long SingleTokenId(ClipTokenizer tokenizer, string word) =>
+        tokenizer.SingleTokenId(word) ?? throw new InvalidOperationException($"world word '{word}' is not one token of the world tokenizer");
 
     /// <summary>Writes both components' weights (fp32 safetensors, atomically) into <paramref name="folder"/>.</summary>
     public static void SaveWeights(string folder, IReadOnlyDictionary<string, Tensor> unet, IReadOnlyDictionary<string, Tensor> textEncoder)

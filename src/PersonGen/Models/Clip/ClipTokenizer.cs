@@ -153,6 +153,16 @@ public sealed class ClipTokenizer
     public int? TokenId(string token) =>
         _addedTokens.TryGetValue(token, out int added) ? added : _vocab.TryGetValue(token, out int id) ? id : null;
 
+    /// <summary>
+    /// The id of <paramref name="word"/> when it encodes to exactly one token (<c>dog</c> → <c>dog&lt;/w&gt;</c>, an added
+    /// token as itself), or null: the lookup of a word as the pipelines will encode it.
+    /// </summary>
+    public int? SingleTokenId(string word)
+    {
+        var tokens = Tokenize(word);
+        return tokens.Count == 1 ? TokenId(tokens[0]) : null;
+    }
+
     /// <summary>The token strings of <paramref name="text"/>, without BOS/EOS, truncation or padding.</summary>
     public IReadOnlyList<string> Tokenize(string text)
     {

@@ -69,6 +69,20 @@ public class ClipTokenizerTests
     }
 
     [Fact]
+    public void A_word_is_looked_up_as_the_pipelines_encode_it()
+    {
+        var sd2 = Sd2FromFolder.Value;
+        // "dog" alone is the word-start piece; the word "dog" in a prompt is "dog</w>", which initialises new tokens.
+        Assert.Equal(sd2.TokenId("dog</w>"), sd2.SingleTokenId("dog"));
+        Assert.NotEqual(sd2.TokenId("dog"), sd2.SingleTokenId("dog"));
+        Assert.Equal(48136, sd2.SingleTokenId("sks"));
+        Assert.Null(sd2.SingleTokenId("stuffed animal"));
+        var withPlaceholder = ClipTokenizer.FromBpeFile(BpePath, "!");
+        int id = withPlaceholder.AddToken("<V*>");
+        Assert.Equal(id, withPlaceholder.SingleTokenId("<V*>"));
+    }
+
+    [Fact]
     public void An_added_placeholder_gets_the_next_id_and_is_never_split()
     {
         var tokenizer = ClipTokenizer.FromBpeFile(BpePath, "!");
