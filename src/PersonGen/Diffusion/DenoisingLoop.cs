@@ -45,6 +45,7 @@ public sealed class DenoisingLoop : IBranchEvaluator, IDisposable
                 var next = Step(guidance, step, latents);
                 foreach (var old in latents) old?.Dispose();
                 latents = next;
+                CheckFinite(latents, step, stage);
                 progress?.Report(new ProgressUpdate(stage, i + 1, count));
             }
             var result = latents[0]!;
@@ -55,6 +56,21 @@ public sealed class DenoisingLoop : IBranchEvaluator, IDisposable
         {
             foreach (var remaining in latents) remaining?.Dispose();
             _guidance = null;
+        }
+    }
+
+    /// <summary>Stops at the first step whose latents hold NaN or ±inf (one reduction per trajectory), so no black image is written.</summary>
+    private static void CheckFinite(Tensor?[] latents, StepContext step, string stage)
+    {
+        using var scope = NewDisposeScope();
+        foreach (var trajectory in latents)
+        {
+            if (trajectory is null || isfinite(trajectory).all().item<bool>()) continue;
+            string cause = trajectory.dtype == ScalarType.Float16
+                ? "float16 overflow (values beyond ±65504): run with dtype fp32 or bf16"
+                : "a guidance scale is probably far too large for this model (or the weights hold NaN)";
+            throw new NonFiniteLatentsException(
+                $"{stage}: the latents became NaN or infinite at step {step.Index + 1} of {step.Count} (timestep {step.Timestep}); {cause}");
         }
     }
 

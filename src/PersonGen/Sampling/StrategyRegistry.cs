@@ -28,8 +28,11 @@ public static class StrategyRegistry
             ?? throw new InvalidInputException($"unknown strategy '{name}' in '{spec}'; known: {string.Join(", ", All.Select(d => d.Name))}");
         var values = definition.Parameters.ToDictionary(p => p.Name, p => p.Default, StringComparer.Ordinal);
         string body = colon < 0 ? "" : trimmed[(colon + 1)..];
-        foreach (string pair in body.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        var given = new HashSet<string>(StringComparer.Ordinal);
+        foreach (string pair in body.Trim().Length == 0 ? [] : body.Split(',', StringSplitOptions.TrimEntries))
         {
+            if (pair.Length == 0)
+                throw new InvalidInputException($"strategy '{spec}': an empty item between commas; write key=value items separated by single commas");
             int equals = pair.IndexOf('=');
             if (equals <= 0)
                 throw new InvalidInputException($"strategy '{spec}': '{pair}' is not key=value");
@@ -37,6 +40,8 @@ public static class StrategyRegistry
             string value = pair[(equals + 1)..].Trim();
             var parameter = definition.Parameters.FirstOrDefault(p => p.Name == key)
                 ?? throw new InvalidInputException($"strategy '{spec}': unknown parameter '{key}' for {name}; allowed: {string.Join(", ", definition.Parameters.Select(p => p.Name))}");
+            if (!given.Add(key))
+                throw new InvalidInputException($"strategy '{spec}': '{key}' is given twice; give each parameter once");
             values[key] = Validate(spec, parameter, value);
         }
         return definition.Create(new StrategyArguments(values));

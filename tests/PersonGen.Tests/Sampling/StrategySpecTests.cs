@@ -35,11 +35,24 @@ public class StrategySpecTests
     [InlineData("mixed:wc", "not key=value")]
     [InlineData("mixed:super=original", "not one of finetuned|noft|noft-te|empty")]
     [InlineData("base:super=noft", "unknown parameter 'super'")]
+    [InlineData("mixed:wc=3.5,,", "empty item")] // issue 10, item 13
+    [InlineData("mixed:,wc=3.5", "empty item")]
+    [InlineData("mixed:wc=1,wc=2", "'wc' is given twice")]
+    [InlineData("mixed:wc=1,WC=2", "'wc' is given twice")]
+    [InlineData("photoswap:sf=1,cm=3,sm=4,super=noft", "cannot use super=noft")] // issue 10, item 1
     public void A_bad_spec_gives_one_clear_line(string spec, string expected)
     {
         var error = Assert.Throws<InvalidInputException>(() => StrategyRegistry.Parse(spec));
         Assert.Contains(expected, error.Message);
         Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
+    public void A_photoswap_built_in_code_with_noft_is_refused_before_sampling()
+    {
+        var strategy = new PhotoswapStrategy(7, 7, 1, 3, 4, Super: SuperclassVariant.NoFT);
+        var error = Assert.Throws<InvalidInputException>(() => strategy.Validate(6));
+        Assert.Contains("super=noft", error.Message);
     }
 
     [Fact]

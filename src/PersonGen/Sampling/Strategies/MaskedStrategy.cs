@@ -15,8 +15,9 @@ public enum MaskSource
 }
 
 /// <summary>
-/// Masked sampling, Eqs. 10–11: Mixed with (ω_c⁰, ω_s⁰) for the first t_sw steps; then inside the mask
-/// M_t = map > quantile_q(map) ε_u + ω_c·Δ^C + ω_s·Δ^S and outside ε_u + (ω_c+ω_s)·Δ^S.
+/// Masked sampling, Eqs. 9–11: Mixed with (ω_c⁰, ω_s⁰) for the first t_sw steps; then inside the mask
+/// M_t = map > quantile_q(map) ε_u + ω_c·Δ^C + ω_s·Δ^S (or, as the reference, Eq. 9's ε_u + (ω_c+ω_s)·Δ^C when ω_c or
+/// ω_s is 0) and outside ε_u + (ω_c+ω_s)·Δ^S.
 /// </summary>
 public sealed record MaskedStrategy(int SwitchStep, double InitialConceptScale, double InitialSuperclassScale,
     double ConceptScale, double SuperclassScale, double Quantile, MaskSource Source = MaskSource.Concept,
@@ -52,8 +53,13 @@ public sealed record MaskedStrategy(int SwitchStep, double InitialConceptScale, 
         new GuidanceTerm(InitialConceptScale, Concept, Unconditional),
         new GuidanceTerm(InitialSuperclassScale, Superclass.Conditional, Superclass.Unconditional));
 
-    private GuidedSum Inside => new(Unconditional,
-        new GuidanceTerm(ConceptScale, Concept, Unconditional), new GuidanceTerm(SuperclassScale, Superclass.Conditional, Superclass.Unconditional));
+    private GuidedSum Inside => ConceptScale != 0 && SuperclassScale != 0
+        ? new(Unconditional, new GuidanceTerm(ConceptScale, Concept, Unconditional),
+            new GuidanceTerm(SuperclassScale, Superclass.Conditional, Superclass.Unconditional))
+        : new(Unconditional, new GuidanceTerm(ConceptScale + SuperclassScale, Concept, Unconditional));
+
+    /// <summary>Test hook, not part of any spec: maps the computed mask (N, 1, H, W, bool) to the one used, to check what each region receives.</summary>
+    public Func<Tensor, Tensor>? MaskOverride { get; init; }
 
     private GuidedSum Outside => new(Unconditional, new GuidanceTerm(ConceptScale + SuperclassScale, Superclass.Conditional, Superclass.Unconditional));
 
@@ -81,7 +87,9 @@ public sealed record MaskedStrategy(int SwitchStep, double InitialConceptScale, 
         var state = (MaskState)step.Run.State!;
         using var map = state.Capture!.TakeMap();
         state.Capture = null;
-        var mask = map > QuantilePerImage(map, Quantile);
+        step.Run.Record("attention_map", map);
+        var computed = map > QuantilePerImage(map, Quantile);
+        var mask = MaskOverride?.Invoke(computed) ?? computed;
         step.Run.Record("mask", mask);
         return [where(mask, Inside.Evaluate(predictions), Outside.Evaluate(predictions))];
     }

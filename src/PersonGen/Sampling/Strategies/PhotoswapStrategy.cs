@@ -23,7 +23,7 @@ public sealed record PhotoswapStrategy(double Scale, double ReferenceScale, int 
              "corrected", Choices: ["corrected", "reference"]),
          StrategyParameter.Super],
         a => new PhotoswapStrategy(a.Number("w"), a.Number("wref"), a.Integer("sf"), a.Integer("cm"), a.Integer("sm"),
-            a.Choice("align") == "reference" ? TokenAlignment.Reference : TokenAlignment.Corrected, a.Super));
+            a.Choice("align") == "reference" ? TokenAlignment.Reference : TokenAlignment.Corrected, a.Super).CheckSuper());
 
     public string Spec => SpecFormat.Of("photoswap", ("w", Scale), ("wref", ReferenceScale), ("sf", SelfFeatureSteps),
         ("cm", CrossMapSteps), ("sm", SelfMapSteps), ("align", Alignment == TokenAlignment.Reference ? "reference" : null),
@@ -33,10 +33,19 @@ public sealed record PhotoswapStrategy(double Scale, double ReferenceScale, int 
 
     public void Validate(int steps)
     {
+        CheckSuper();
         SpecFormat.CheckStep(Spec, "sf", SelfFeatureSteps, steps);
         SpecFormat.CheckStep(Spec, "cm", CrossMapSteps, steps);
         SpecFormat.CheckStep(Spec, "sm", SelfMapSteps, steps);
     }
+
+    /// <summary>
+    /// Refuses <c>super=noft</c>: its donor rows run with the original UNet in a UNet call of their own, and the swap
+    /// edits rows of one call, so it would silently be Base.
+    /// </summary>
+    private PhotoswapStrategy CheckSuper() => Super != SuperclassVariant.NoFT ? this
+        : throw new InvalidInputException(
+            $"strategy '{Spec}': photoswap cannot use super=noft (the original-UNet superclass rows run in a separate UNet call, so nothing could be swapped); use super=noft-te, empty or finetuned");
 
     private int SwapSteps => Math.Max(SelfFeatureSteps, Math.Max(CrossMapSteps, SelfMapSteps));
 
@@ -64,7 +73,9 @@ public sealed record PhotoswapStrategy(double Scale, double ReferenceScale, int 
     public IAttentionHook? CreateAttentionHook(StepContext step, BranchLayout layout)
     {
         var donor = Superclass(Super).Conditional;
-        if (step.Index >= SwapSteps || !layout.Contains(Concept) || !layout.Contains(donor)) return null;
+        if (step.Index >= SwapSteps || (!layout.Contains(Concept) && !layout.Contains(donor))) return null;
+        if (!layout.Contains(Concept) || !layout.Contains(donor))
+            throw new InvalidOperationException($"photoswap: branches {Concept} and {donor} are in different UNet calls, so the swap cannot run");
         return new PhotoswapAttentionHook(layout, Concept, donor,
             selfFeatures: step.Index < SelfFeatureSteps, crossMaps: step.Index < CrossMapSteps, selfMaps: step.Index < SelfMapSteps,
             Alignment, step.Run.PlaceholderPositions);

@@ -7,7 +7,7 @@ namespace PersonGen.Sampling.Strategies;
 /// <summary>
 /// ProFusion (reference-spec §2.8): before each step, <c>k</c> fusion steps — a DDIM step with stochasticity
 /// σ = r·√var guided by ε_u + g_r·Δ^C, then diffused back to t, in closed form — followed by one Mixed step.
-/// r = 0 makes σ = 0 and skips the fusion entirely, so ProFusion(r=0) is Mixed.
+/// σ = 0 (r = 0, or ᾱ_prev = 1) skips the fusion, so ProFusion(r=0) is Mixed.
 /// </summary>
 public sealed record ProFusionStrategy(double ConceptScale, double SuperclassScale, double Ratio, double FusionScale,
     int FusionSteps = 1, int NoiseSeedOffset = 10, SuperclassVariant Super = SuperclassVariant.FineTuned) : ISamplingStrategy
@@ -68,6 +68,8 @@ public sealed record ProFusionStrategy(double ConceptScale, double SuperclassSca
         double alphaPrev = step.Schedule.AlphaCumprodPrev(step.Index);
         double variance = (1 - alphaPrev) / (1 - alpha) * (1 - alpha / alphaPrev);
         double sigma = Ratio * Math.Sqrt(variance);
+        // σ = 0 (ᾱ_prev = 1 on the last step with set_alpha_to_one) is the identity, as r = 0 is; the closed form would divide 0 by 0.
+        if (sigma == 0) return latents;
         double epsilonCoefficient = sigma * sigma * Math.Sqrt(1 - alpha) / (1 - alphaPrev);
         double noiseCoefficient = sigma * Math.Sqrt((1 - alpha) * (2 - 2 * alphaPrev - sigma * sigma)) / (1 - alphaPrev);
         var x = latents[0]!;
