@@ -43,7 +43,6 @@ public static class SamplingBenchmark
         using var model = Build(MidSize, 128);
         var timed = new TimedDenoiser(model.AsDenoiser());
         using var loop = new DenoisingLoop(timed, model.AsConditioner());
-        var schedule = model.Scheduler.CreateSchedule(steps);
         var prompts = new Dictionary<string, string> { ["prompt"] = "a photo of a dog", ["negative"] = "" };
         long[] shape = [2, 4, 32, 32];
         long rssAt5 = 0, rssLast = 0;
@@ -53,10 +52,10 @@ public static class SamplingBenchmark
             if (p.Completed == p.Total) rssLast = CurrentRss();
         });
         // Warm-up run (allocator caches, first-call costs), then the measured run.
-        Measure(loop, schedule, prompts, shape, null);
+        Measure(loop, model.Scheduler, steps, prompts, shape, null);
         timed.Reset();
         var clock = Stopwatch.StartNew();
-        Measure(loop, schedule, prompts, shape, progress);
+        Measure(loop, model.Scheduler, steps, prompts, shape, progress);
         clock.Stop();
         Console.WriteLine($"mid-size UNet ({MidSize.BlockOutChannels.Count} blocks {string.Join('/', MidSize.BlockOutChannels)}), 2 images 32x32 latents, {steps} DDIM steps, CFG");
         Console.WriteLine($"run wall time        {clock.Elapsed.TotalSeconds:0.000} s");
@@ -66,11 +65,11 @@ public static class SamplingBenchmark
         return 0;
     }
 
-    private static void Measure(DenoisingLoop loop, IScheduler schedule, Dictionary<string, string> prompts, long[] shape, IProgress<ProgressUpdate>? progress)
+    private static void Measure(DenoisingLoop loop, ISchedulerConfig scheduler, int steps, Dictionary<string, string> prompts, long[] shape, IProgress<ProgressUpdate>? progress)
     {
         using var run = new DenoisingRun(prompts, (int)shape[0], shape, 0);
         using var noise = NoiseSource.Randn(shape, 0);
-        using var latents = loop.Run(new ClassifierFreeGuidance(7.5), schedule, run, noise, progress);
+        using var latents = loop.Run(new ClassifierFreeGuidance(7.5), scheduler, steps, run, noise, progress);
     }
 
     public static int RunStrategies(string[] args)
@@ -195,7 +194,7 @@ public static class SamplingBenchmark
             Calls = 0;
         }
 
-        public Tensor Predict(Tensor sample, long timestep, Tensor encoderHiddenStates, IAttentionHook? hook)
+        public Tensor Predict(Tensor sample, double timestep, Tensor encoderHiddenStates, IAttentionHook? hook)
         {
             _clock.Start();
             var output = inner.Predict(sample, timestep, encoderHiddenStates, hook);

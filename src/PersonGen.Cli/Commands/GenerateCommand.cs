@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 
 namespace PersonGen.Cli.Commands;
 
-/// <summary><c>persongen generate</c>: text-to-image with classifier-free guidance (DDIM), PNGs with their settings.</summary>
+/// <summary><c>persongen generate</c>: text-to-image with classifier-free guidance (DDIM, Euler or DPM-Solver++ 2M), PNGs with their settings.</summary>
 public static class GenerateCommand
 {
     public static Command Create()
@@ -17,17 +17,18 @@ public static class GenerateCommand
         var steps = new Option<int>("--steps") { Description = "Sampling steps.", DefaultValueFactory = _ => 50 };
         var guidance = new Option<double>("--guidance") { Description = "Classifier-free guidance scale.", DefaultValueFactory = _ => 7.5 };
         var scheduler = SharedOptions.Scheduler();
+        var karras = SharedOptions.Karras();
         var seed = new Option<long>("--seed") { Description = "Seed of the initial noise (PyTorch CPU generator).", DefaultValueFactory = _ => 0 };
         var count = new Option<int>("-n", "--num-images") { Description = "Images to generate.", DefaultValueFactory = _ => 1 };
         var height = new Option<int?>("--height") { Description = "Image height (default: the model's native size)." };
         var width = new Option<int?>("--width") { Description = "Image width (default: the model's native size)." };
         var output = new Option<string>("--out") { Description = "Output folder for the PNGs.", DefaultValueFactory = _ => "out" };
-        var initLatents = new Option<string?>("--init-latents") { Description = "Safetensors file whose tensor 'latents' (N,C,h,w) is x_T.", HelpName = "FILE" };
+        var initLatents = new Option<string?>("--init-latents") { Description = "Safetensors file whose tensor 'latents' (N,C,h,w) is the unscaled draw; x_T = latents × the scheduler's init sigma.", HelpName = "FILE" };
         var latentsOut = new Option<string?>("--latents-out") { Description = "Write the final latents (tensor 'latents', float32, NCHW) to FILE.", HelpName = "FILE" };
         var noDecode = new Option<bool>("--no-decode") { Description = "Skip VAE decoding and PNG output (latents only)." };
-        var command = new Command("generate", "Generate images from a prompt (classifier-free guidance, DDIM).")
+        var command = new Command("generate", "Generate images from a prompt (classifier-free guidance; DDIM, Euler or DPM-Solver++ 2M).")
         {
-            model, concept, prompt, negative, steps, guidance, scheduler, seed, count, height, width, output, initLatents, latentsOut, noDecode,
+            model, concept, prompt, negative, steps, guidance, scheduler, karras, seed, count, height, width, output, initLatents, latentsOut, noDecode,
         };
         command.SetAction(parseResult =>
         {
@@ -42,6 +43,7 @@ public static class GenerateCommand
                 ImageCount = parseResult.GetValue(count),
                 Height = parseResult.GetValue(height),
                 Width = parseResult.GetValue(width),
+                Scheduler = SharedOptions.Choice(parseResult, scheduler, karras),
             };
             request.Validate();
             string outDir = parseResult.GetValue(output)!;

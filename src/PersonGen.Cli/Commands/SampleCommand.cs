@@ -32,19 +32,20 @@ public static class SampleCommand
         };
         var steps = new Option<int>("--steps") { Description = "Sampling steps.", DefaultValueFactory = _ => 50 };
         var scheduler = SharedOptions.Scheduler();
+        var karras = SharedOptions.Karras();
         var seed = new Option<long>("--seed") { Description = "Seed; x_T uses Σ ord(template) + seed, as the reference.", DefaultValueFactory = _ => 0 };
         var count = new Option<int>("-n", "--num-images") { Description = "Images per strategy.", DefaultValueFactory = _ => 1 };
         var height = new Option<int?>("--height") { Description = "Image height (default: the model's native size)." };
         var width = new Option<int?>("--width") { Description = "Image width (default: the model's native size)." };
         var output = new Option<string>("--out") { Description = "Output folder.", DefaultValueFactory = _ => "out" };
-        var initLatents = new Option<string?>("--init-latents") { Description = "Safetensors file whose tensor 'latents' (N,C,h,w) is x_T.", HelpName = "FILE" };
+        var initLatents = new Option<string?>("--init-latents") { Description = "Safetensors file whose tensor 'latents' (N,C,h,w) is the unscaled draw; x_T = latents × the scheduler's init sigma.", HelpName = "FILE" };
         var latentsOut = new Option<string?>("--latents-out") { Description = "Final latents: tensor 'latents' for one strategy, else one tensor per strategy spec.", HelpName = "FILE" };
         var refineNoise = new Option<string?>("--refine-noise") { Description = "ProFusion noise stream: tensor 'noise' [fusion steps, steps, N, C, h, w].", HelpName = "FILE" };
         var saveMasks = new Option<bool>("--save-masks") { Description = "Masked sampling: save each step's mask as PNG." };
         var noDecode = new Option<bool>("--no-decode") { Description = "Skip decoding and PNG output (latents only)." };
         var command = new Command("sample", "Sample a personalized concept with one or more strategies from the same initial noise.")
         {
-            model, concept, prompt, placeholder, classWord, strategies, steps, scheduler, seed, count, height, width, output,
+            model, concept, prompt, placeholder, classWord, strategies, steps, scheduler, karras, seed, count, height, width, output,
             initLatents, latentsOut, refineNoise, saveMasks, noDecode,
         };
         command.SetAction(parseResult =>
@@ -59,6 +60,7 @@ public static class SampleCommand
                 ImageCount = parseResult.GetValue(count),
                 Height = parseResult.GetValue(height),
                 Width = parseResult.GetValue(width),
+                Scheduler = SharedOptions.Choice(parseResult, scheduler, karras),
             };
             foreach (var strategy in parsed) strategy.Validate(request.Steps);
             string outDir = parseResult.GetValue(output)!;
@@ -128,6 +130,7 @@ public static class SampleCommand
         placeholder = request.Prompt.Placeholder,
         @class = request.Prompt.ClassWord,
         request.Steps,
+        scheduler = request.Scheduler.ToString(),
         request.Seed,
         images = request.ImageCount,
         request.Height,

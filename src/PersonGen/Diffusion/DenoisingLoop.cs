@@ -24,25 +24,32 @@ public sealed class DenoisingLoop : IBranchEvaluator, IDisposable
     }
 
     /// <summary>
-    /// Denoises <paramref name="initialLatents"/> (N, C, H, W; already scaled by the scheduler's initial sigma) with
-    /// <paramref name="guidance"/> and returns the final latents of trajectory 0. Progress is reported per step under <paramref name="stage"/>.
+    /// Denoises x_T = <paramref name="noise"/> (N, C, H, W; a unit draw) × the scheduler's initial sigma with
+    /// <paramref name="guidance"/> over <paramref name="steps"/> steps of <paramref name="scheduler"/>, and returns the
+    /// final latents of trajectory 0. Each trajectory gets its own stepper, since multistep schedulers keep history.
+    /// Progress is reported per step under <paramref name="stage"/>.
     /// </summary>
-    public Tensor Run(IGuidance guidance, IScheduler schedule, DenoisingRun run, Tensor initialLatents,
+    /// <exception cref="InvalidInputException">steps is outside the scheduler's range, or the rule refuses the scheduler.</exception>
+    public Tensor Run(IGuidance guidance, ISchedulerConfig scheduler, int steps, DenoisingRun run, Tensor noise,
         IProgress<ProgressUpdate>? progress = null, CancellationToken cancellation = default, string stage = "denoising")
     {
+        var schedules = Enumerable.Range(0, guidance.Trajectories).Select(_ => scheduler.CreateSchedule(steps)).ToArray();
+        var latents = new Tensor?[schedules.Length];
         _guidance = guidance;
-        run.State = guidance.CreateRunState(run, schedule.Timesteps.Count);
-        var latents = new Tensor?[guidance.Trajectories];
-        for (int trajectory = 0; trajectory < latents.Length; trajectory++)
-            latents[trajectory] = initialLatents.clone().DetachFromDisposeScope();
         try
         {
-            int count = schedule.Timesteps.Count;
+            int count = schedules[0].Timesteps.Count;
+            run.State = guidance.CreateRunState(run, count);
+            using (var start = noise * schedules[0].InitNoiseSigma)
+            {
+                for (int trajectory = 0; trajectory < latents.Length; trajectory++)
+                    latents[trajectory] = start.clone().DetachFromDisposeScope();
+            }
             for (int i = 0; i < count; i++)
             {
                 cancellation.ThrowIfCancellationRequested();
-                var step = new StepContext(i, count, schedule.Timesteps[i], schedule, run);
-                var next = Step(guidance, step, latents);
+                var step = new StepContext(i, count, schedules[0].Timesteps[i], schedules[0], run);
+                var next = Step(guidance, step, schedules, latents);
                 foreach (var old in latents) old?.Dispose();
                 latents = next;
                 CheckFinite(latents, step, stage);
@@ -55,6 +62,7 @@ public sealed class DenoisingLoop : IBranchEvaluator, IDisposable
         finally
         {
             foreach (var remaining in latents) remaining?.Dispose();
+            foreach (var schedule in schedules) (schedule as IDisposable)?.Dispose();
             _guidance = null;
         }
     }
@@ -74,7 +82,7 @@ public sealed class DenoisingLoop : IBranchEvaluator, IDisposable
         }
     }
 
-    private Tensor?[] Step(IGuidance guidance, StepContext step, Tensor?[] latents)
+    private Tensor?[] Step(IGuidance guidance, StepContext step, IScheduler[] schedules, Tensor?[] latents)
     {
         using var scope = NewDisposeScope();
         var prepared = guidance.Prepare(step, latents, this);
@@ -84,7 +92,7 @@ public sealed class DenoisingLoop : IBranchEvaluator, IDisposable
         for (int trajectory = 0; trajectory < next.Length; trajectory++)
         {
             if (guided[trajectory] is not { } output || prepared[trajectory] is not { } current) continue;
-            var stepped = step.Schedule.Step(step.Index, output, current).PrevSample;
+            var stepped = schedules[trajectory].Step(step.Index, output, current).PrevSample;
             next[trajectory] = stepped.MoveToOuterDisposeScope().DetachFromDisposeScope();
         }
         return next;

@@ -1,3 +1,5 @@
+using PersonGen.Diffusion.Schedulers;
+
 namespace PersonGen.Diffusion;
 
 /// <summary>A text-to-image request; serialized into every PNG it produces so the image can be replayed.</summary>
@@ -16,6 +18,9 @@ public sealed record GenerationRequest
     /// <summary>Image width in pixels; null = the model's native size.</summary>
     public int? Width { get; init; }
 
+    /// <summary>The sampling scheduler (DDIM by default).</summary>
+    public SchedulerChoice Scheduler { get; init; } = SchedulerChoice.Default;
+
     /// <summary>Checks ranges; throws <see cref="InvalidInputException"/> naming the option.</summary>
     public void Validate()
     {
@@ -23,5 +28,6 @@ public sealed record GenerationRequest
         if (ImageCount < 1) throw new InvalidInputException($"-n must be at least 1 (got {ImageCount})");
         if (Guidance < 0 || !double.IsFinite(Guidance)) throw new InvalidInputException($"--guidance must be a finite number >= 0 (got {Guidance})");
         if (Seed < 0) throw new InvalidInputException($"--seed must be >= 0 (got {Seed})");
+        Scheduler.Validate();
     }
 }

@@ -6,8 +6,8 @@ namespace PersonGen.Diffusion;
 /// <summary>The noise-prediction network as the loop sees it (a UNet with its fine-tuning switch).</summary>
 public interface IDenoiser
 {
-    /// <summary>Predicts the model output (ε, v or x₀ as configured) for (B, C, H, W) latents at one timestep.</summary>
-    Tensor Predict(Tensor sample, long timestep, Tensor encoderHiddenStates, IAttentionHook? hook);
+    /// <summary>Predicts the model output (ε, v or x₀ as configured) for (B, C, H, W) latents at one (possibly fractional) timestep.</summary>
+    Tensor Predict(Tensor sample, double timestep, Tensor encoderHiddenStates, IAttentionHook? hook);
 
     /// <summary>Switches between fine-tuned and original weights (no-op for a model without a concept).</summary>
     void UseWeights(ModelWeights weights);

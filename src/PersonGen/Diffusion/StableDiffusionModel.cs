@@ -1,3 +1,4 @@
+using System.Text.Json;
 using PersonGen.Diffusion.Schedulers;
 using PersonGen.IO;
 using PersonGen.Models;
@@ -17,9 +18,12 @@ namespace PersonGen.Diffusion;
 /// </summary>
 public sealed class StableDiffusionModel : IDisposable
 {
+    private readonly JsonElement _schedulerJson;
+
     private StableDiffusionModel(string source, ClipTokenizer tokenizer, ClipTextModel textEncoder, UNet2DConditionModel unet,
-        AutoencoderKL? vae, DdimConfig scheduler, string schedulerClass, ComputeOptions compute)
+        AutoencoderKL? vae, DdimConfig scheduler, JsonElement schedulerJson, string schedulerClass, ComputeOptions compute)
     {
+        _schedulerJson = schedulerJson;
         SchedulerClass = schedulerClass;
         Source = source;
         Tokenizer = tokenizer;
@@ -47,7 +51,7 @@ public sealed class StableDiffusionModel : IDisposable
 
     public ComputeOptions Compute { get; }
 
-    /// <summary>The scheduler class the folder names (e.g. PNDMScheduler); sampling always uses DDIM with its settings.</summary>
+    /// <summary>The scheduler class the folder names (e.g. PNDMScheduler); sampling uses DDIM with its settings unless another scheduler is chosen.</summary>
     public string SchedulerClass { get; }
 
     /// <summary>The applied concept, if any; switching it off gives the base model's weights.</summary>
@@ -69,8 +73,9 @@ public sealed class StableDiffusionModel : IDisposable
         var unet = UNet2DConditionModel.Load(folder.ComponentDirectory("unet"), compute.DType, compute.Device);
         var vae = folder.Has("vae") ? AutoencoderKL.Load(folder.ComponentDirectory("vae"), compute.DType, compute.Device) : null;
         var scheduler = DdimConfig.Load(folder.ConfigPath("scheduler"));
+        var schedulerJson = ConfigJson.ReadFile(folder.ConfigPath("scheduler"));
         string schedulerClass = folder.Components.TryGetValue("scheduler", out var info) ? info.ClassName : "DDIMScheduler";
-        return new StableDiffusionModel(folder.Root, tokenizer, textEncoder, unet, vae, scheduler, schedulerClass, compute);
+        return new StableDiffusionModel(folder.Root, tokenizer, textEncoder, unet, vae, scheduler, schedulerJson, schedulerClass, compute);
     }
 
     /// <summary>Assembles a model from components already built (benchmarks, models trained in process).</summary>
@@ -79,7 +84,21 @@ public sealed class StableDiffusionModel : IDisposable
     {
         textEncoder.eval();
         unet.eval();
-        return new StableDiffusionModel(source, tokenizer, textEncoder, unet, vae, scheduler, "DDIMScheduler", compute);
+        return new StableDiffusionModel(source, tokenizer, textEncoder, unet, vae, scheduler, scheduler.ToJson(), "DDIMScheduler", compute);
+    }
+
+    /// <summary>The config of the chosen scheduler for this model (see <see cref="SchedulerChoice.Configure"/>).</summary>
+    /// <exception cref="ModelLoadException">The folder's scheduler config holds a value the chosen scheduler does not implement.</exception>
+    public ISchedulerConfig SchedulerFor(SchedulerChoice choice)
+    {
+        try
+        {
+            return choice.Configure(Scheduler, _schedulerJson);
+        }
+        catch (ModelLoadException e)
+        {
+            throw new ModelLoadException($"{Source}: scheduler config read as {choice.Name}: {e.Message}", e);
+        }
     }
 
     /// <summary>Text encoder hidden states for one prompt, (1, 77, D), with fine-tuned or original weights.</summary>
@@ -141,13 +160,14 @@ public sealed class StableDiffusionModel : IDisposable
 
     private sealed class UnetDenoiser(StableDiffusionModel model) : IDenoiser
     {
-        public Tensor Predict(Tensor sample, long timestep, Tensor encoderHiddenStates, Models.Attention.IAttentionHook? hook)
+        public Tensor Predict(Tensor sample, double timestep, Tensor encoderHiddenStates, Models.Attention.IAttentionHook? hook)
         {
             using var noGrad = no_grad();
             model.Unet.AttentionHook = hook;
             try
             {
-                using var t = tensor(timestep, dtype: ScalarType.Int64, device: sample.device);
+                // float32, as diffusers passes schedulers' timesteps; integer timesteps are exact in it.
+                using var t = tensor((float)timestep, dtype: ScalarType.Float32, device: sample.device);
                 return model.Unet.forward(sample, t, encoderHiddenStates);
             }
             finally

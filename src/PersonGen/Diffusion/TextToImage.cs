@@ -27,7 +27,7 @@ public static class TextToImage
 {
     /// <summary>
     /// Generates <see cref="GenerationRequest.ImageCount"/> images. <paramref name="initialLatents"/> (N, C, h, w) replaces
-    /// the seeded draw when given.
+    /// the seeded draw when given; like the draw it is unscaled (diffusers' <c>latents=</c>): the scheduler's initial sigma multiplies it.
     /// </summary>
     public static GenerationResult Generate(StableDiffusionModel model, GenerationRequest request, Tensor? initialLatents = null,
         bool decode = true, IProgress<ProgressUpdate>? progress = null, CancellationToken cancellation = default)
@@ -35,7 +35,7 @@ public static class TextToImage
         request.Validate();
         int height = request.Height ?? model.DefaultImageSize, width = request.Width ?? model.DefaultImageSize;
         var shape = LatentNoise.Shape(model, request.ImageCount, height, width);
-        var schedule = model.Scheduler.CreateSchedule(request.Steps);
+        var scheduler = model.SchedulerFor(request.Scheduler);
         var prompts = new Dictionary<string, string>
         {
             [ClassifierFreeGuidance.PromptName] = request.Prompt,
@@ -44,8 +44,7 @@ public static class TextToImage
         using var run = new DenoisingRun(prompts, request.ImageCount, shape, request.Seed);
         using var loop = new DenoisingLoop(model.AsDenoiser(), model.AsConditioner());
         using var noise = initialLatents?.alias() ?? LatentNoise.Draw(model, shape, request.Seed);
-        using var start = noise * schedule.InitNoiseSigma;
-        var latents = loop.Run(new ClassifierFreeGuidance(request.Guidance), schedule, run, start, progress, cancellation);
+        var latents = loop.Run(new ClassifierFreeGuidance(request.Guidance), scheduler, request.Steps, run, noise, progress, cancellation);
         var images = decode ? model.DecodeLatents(latents) : null;
         return new GenerationResult(latents, images, run.RowsPerImage);
     }

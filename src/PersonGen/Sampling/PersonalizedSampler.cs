@@ -1,4 +1,5 @@
 using PersonGen.Diffusion;
+using PersonGen.Diffusion.Schedulers;
 using PersonGen.Runtime;
 using static TorchSharp.torch;
 
@@ -17,6 +18,9 @@ public sealed record SamplingRequest
 
     /// <summary>Image width in pixels; null = the model's native size.</summary>
     public int? Width { get; init; }
+
+    /// <summary>The sampling scheduler (DDIM by default).</summary>
+    public SchedulerChoice Scheduler { get; init; } = SchedulerChoice.Default;
 }
 
 /// <summary>One strategy's outcome: final latents, images (if decoded), cost and per-step diagnostics (Masked's masks).</summary>
@@ -89,10 +93,9 @@ public sealed class PersonalizedSampler(StableDiffusionModel model) : IDisposabl
             PlaceholderPositions = model.TokenPositions(prompt.Concept, prompt.Placeholder),
             Inputs = inputs ?? new Dictionary<string, Tensor>(),
         };
-        var schedule = model.Scheduler.CreateSchedule(request.Steps);
+        var scheduler = model.SchedulerFor(request.Scheduler);
         using var noise = initialLatents?.alias() ?? InitialLatents(request);
-        using var start = noise * schedule.InitNoiseSigma;
-        var latents = _loop.Run(strategy, schedule, run, start, progress, cancellation, strategy.Spec);
+        var latents = _loop.Run(strategy, scheduler, request.Steps, run, noise, progress, cancellation, strategy.Spec);
         var images = decode ? model.DecodeLatents(latents) : null;
         var diagnostics = run.Diagnostics.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<Tensor>)kv.Value.Select(t => t.clone().DetachFromDisposeScope()).ToList());
         return new SamplingResult(strategy.Spec, latents, images, run.RowsPerImage, request.Steps, diagnostics);

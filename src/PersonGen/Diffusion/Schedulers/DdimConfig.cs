@@ -1,5 +1,5 @@
-using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using PersonGen.IO;
 
 namespace PersonGen.Diffusion.Schedulers;
@@ -9,7 +9,7 @@ namespace PersonGen.Diffusion.Schedulers;
 /// written for other schedulers (SD folders usually name <c>PNDMScheduler</c>) load too: keys DDIM does not know
 /// are ignored, as diffusers' <c>DDIMScheduler.from_pretrained</c> does.
 /// </summary>
-public sealed record DdimConfig
+public sealed record DdimConfig : ISchedulerConfig
 {
     // stabilityai/stable-diffusion-2-base scheduler/scheduler_config.json, read as DDIM.
     public static DdimConfig Sd2Base { get; } = new()
@@ -45,9 +45,22 @@ public sealed record DdimConfig
     /// <summary>Rescale β so the last timestep has zero SNR (arXiv 2305.08891, Algorithm 1).</summary>
     public bool RescaleBetasZeroSnr { get; init; }
 
+    /// <summary>The training noise levels these settings name.</summary>
+    public BetaConfig Betas => new()
+    {
+        NumTrainTimesteps = NumTrainTimesteps,
+        BetaStart = BetaStart,
+        BetaEnd = BetaEnd,
+        BetaSchedule = BetaSchedule,
+        TrainedBetas = TrainedBetas,
+        RescaleBetasZeroSnr = RescaleBetasZeroSnr,
+    };
+
     /// <summary>Builds the immutable schedule for <paramref name="steps"/> inference steps.</summary>
     /// <exception cref="InvalidInputException">steps is not in 1…num_train_timesteps.</exception>
     public DdimSchedule CreateSchedule(int steps) => new(this, steps);
+
+    IScheduler ISchedulerConfig.CreateSchedule(int steps) => CreateSchedule(steps);
 
     /// <summary>Reads a <c>scheduler_config.json</c> (of DDIM or another diffusers scheduler) as a DDIM config.</summary>
     /// <exception cref="ModelLoadException">The file is missing, not JSON, or holds an unsupported value.</exception>
@@ -66,115 +79,68 @@ public sealed record DdimConfig
 
     /// <summary>Parses the JSON text of a scheduler config; see <see cref="Load"/>.</summary>
     /// <exception cref="ModelLoadException">Not a JSON object, or an unsupported value.</exception>
-    public static DdimConfig Parse(string json)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(json);
-            return Parse(document.RootElement);
-        }
-        catch (JsonException e)
-        {
-            throw new ModelLoadException($"the scheduler config is not valid JSON ({e.Message})", e);
-        }
-    }
+    public static DdimConfig Parse(string json) => Parse(SchedulerJson.ParseObject(json));
 
     /// <summary>Reads a parsed scheduler config object; see <see cref="Load"/>.</summary>
     /// <exception cref="ModelLoadException">Not a JSON object, or an unsupported value.</exception>
     public static DdimConfig Parse(JsonElement root)
     {
-        if (root.ValueKind != JsonValueKind.Object) throw new ModelLoadException("the scheduler config is not a JSON object");
+        SchedulerJson.RequireObject(root);
         var defaults = new DdimConfig();
-        if (Get(root, "thresholding") is { } thresholding && ReadBool(thresholding, "thresholding"))
+        if (SchedulerJson.ReadBool(root, "thresholding", false))
             throw new ModelLoadException("unsupported field thresholding = true (dynamic thresholding is not implemented; set it to false)");
+        var betas = BetaConfig.Parse(root);
         var config = new DdimConfig
         {
-            NumTrainTimesteps = ReadInt(root, "num_train_timesteps", defaults.NumTrainTimesteps),
-            BetaStart = ReadDouble(root, "beta_start", defaults.BetaStart),
-            BetaEnd = ReadDouble(root, "beta_end", defaults.BetaEnd),
-            BetaSchedule = ReadEnum(root, "beta_schedule", defaults.BetaSchedule, BetaSchedules),
-            TrainedBetas = Get(root, "trained_betas") is { } betas
-                ? ReadNumbers(betas, "trained_betas")
-                : null,
-            ClipSample = Get(root, "clip_sample") is { } clip ? ReadBool(clip, "clip_sample") : defaults.ClipSample,
-            ClipSampleRange = ReadDouble(root, "clip_sample_range", defaults.ClipSampleRange),
-            SetAlphaToOne = Get(root, "set_alpha_to_one") is { } one ? ReadBool(one, "set_alpha_to_one") : defaults.SetAlphaToOne,
-            StepsOffset = ReadInt(root, "steps_offset", defaults.StepsOffset),
-            PredictionType = ReadEnum(root, "prediction_type", defaults.PredictionType, PredictionTypes),
-            TimestepSpacing = ReadEnum(root, "timestep_spacing", defaults.TimestepSpacing, Spacings),
-            RescaleBetasZeroSnr = Get(root, "rescale_betas_zero_snr") is { } snr ? ReadBool(snr, "rescale_betas_zero_snr") : defaults.RescaleBetasZeroSnr,
+            NumTrainTimesteps = betas.NumTrainTimesteps,
+            BetaStart = betas.BetaStart,
+            BetaEnd = betas.BetaEnd,
+            BetaSchedule = betas.BetaSchedule,
+            TrainedBetas = betas.TrainedBetas,
+            RescaleBetasZeroSnr = betas.RescaleBetasZeroSnr,
+            ClipSample = SchedulerJson.ReadBool(root, "clip_sample", defaults.ClipSample),
+            ClipSampleRange = SchedulerJson.ReadDouble(root, "clip_sample_range", defaults.ClipSampleRange),
+            SetAlphaToOne = SchedulerJson.ReadBool(root, "set_alpha_to_one", defaults.SetAlphaToOne),
+            StepsOffset = SchedulerJson.ReadInt(root, "steps_offset", defaults.StepsOffset),
+            PredictionType = SchedulerJson.ReadEnum(root, "prediction_type", defaults.PredictionType, SchedulerJson.PredictionTypes),
+            TimestepSpacing = SchedulerJson.ReadEnum(root, "timestep_spacing", defaults.TimestepSpacing, SchedulerJson.Spacings),
         };
         config.Validate();
         return config;
     }
 
+    /// <summary>
+    /// These settings as a diffusers <c>DDIMScheduler</c> config object, so another scheduler can be configured from
+    /// them as diffusers' <c>from_config</c> does; <see cref="Parse(JsonElement)"/> reads it back to an equal config.
+    /// </summary>
+    public JsonElement ToJson()
+    {
+        static string Name<T>(Dictionary<string, T> names, T value) where T : struct, Enum =>
+            names.First(pair => EqualityComparer<T>.Default.Equals(pair.Value, value)).Key;
+        var json = new JsonObject
+        {
+            ["_class_name"] = "DDIMScheduler",
+            ["num_train_timesteps"] = NumTrainTimesteps,
+            ["beta_start"] = BetaStart,
+            ["beta_end"] = BetaEnd,
+            ["beta_schedule"] = Name(SchedulerJson.BetaSchedules, BetaSchedule),
+            ["trained_betas"] = TrainedBetas is { } betas ? new JsonArray(betas.Select(b => (JsonNode)b).ToArray()) : null,
+            ["clip_sample"] = ClipSample,
+            ["clip_sample_range"] = ClipSampleRange,
+            ["set_alpha_to_one"] = SetAlphaToOne,
+            ["steps_offset"] = StepsOffset,
+            ["prediction_type"] = Name(SchedulerJson.PredictionTypes, PredictionType),
+            ["timestep_spacing"] = Name(SchedulerJson.Spacings, TimestepSpacing),
+            ["rescale_betas_zero_snr"] = RescaleBetasZeroSnr,
+        };
+        return JsonSerializer.SerializeToElement(json);
+    }
+
     /// <exception cref="ModelLoadException">A value is out of range.</exception>
     public void Validate()
     {
-        if (NumTrainTimesteps < 1) Unsupported("num_train_timesteps", NumTrainTimesteps);
-        if (TrainedBetas is { } betas && betas.Count != NumTrainTimesteps)
-            throw new ModelLoadException($"trained_betas has {betas.Count} values but num_train_timesteps = {NumTrainTimesteps}; give one beta per training timestep");
-        if (TrainedBetas is null && !(BetaStart > 0 && BetaEnd > 0 && BetaStart < 1 && BetaEnd < 1))
-            throw new ModelLoadException($"beta_start = {BetaStart} and beta_end = {BetaEnd} must lie in (0, 1)");
-        if (StepsOffset < 0) Unsupported("steps_offset", StepsOffset);
-        if (ClipSample && !(ClipSampleRange > 0)) Unsupported("clip_sample_range", ClipSampleRange);
+        Betas.Validate();
+        if (StepsOffset < 0) SchedulerJson.Unsupported("steps_offset", StepsOffset);
+        if (ClipSample && !(ClipSampleRange > 0)) SchedulerJson.Unsupported("clip_sample_range", ClipSampleRange);
     }
-
-    private static readonly Dictionary<string, BetaSchedule> BetaSchedules = new(StringComparer.Ordinal)
-    {
-        ["linear"] = BetaSchedule.Linear,
-        ["scaled_linear"] = BetaSchedule.ScaledLinear,
-        ["squaredcos_cap_v2"] = BetaSchedule.SquaredCosCapV2,
-    };
-
-    private static readonly Dictionary<string, PredictionType> PredictionTypes = new(StringComparer.Ordinal)
-    {
-        ["epsilon"] = PredictionType.Epsilon,
-        ["v_prediction"] = PredictionType.VPrediction,
-        ["sample"] = PredictionType.Sample,
-    };
-
-    private static readonly Dictionary<string, TimestepSpacing> Spacings = new(StringComparer.Ordinal)
-    {
-        ["leading"] = TimestepSpacing.Leading,
-        ["trailing"] = TimestepSpacing.Trailing,
-        ["linspace"] = TimestepSpacing.Linspace,
-    };
-
-    /// <summary>The property, or null when it is absent or JSON null (diffusers then uses its default).</summary>
-    private static JsonElement? Get(JsonElement root, string name) =>
-        root.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null ? value : null;
-
-    private static T ReadEnum<T>(JsonElement root, string name, T fallback, Dictionary<string, T> names) where T : struct, Enum
-    {
-        if (Get(root, name) is not { } value) return fallback;
-        if (value.ValueKind == JsonValueKind.String && names.TryGetValue(value.GetString()!, out var parsed)) return parsed;
-        throw new ModelLoadException($"unsupported field {name} = {value.GetRawText()} (use one of {string.Join(", ", names.Keys)})");
-    }
-
-    private static bool ReadBool(JsonElement value, string name) => value.ValueKind switch
-    {
-        JsonValueKind.True => true,
-        JsonValueKind.False => false,
-        _ => throw new ModelLoadException($"field {name} = {value.GetRawText()} is not true or false"),
-    };
-
-    private static double ReadDouble(JsonElement root, string name, double fallback) =>
-        Get(root, name) is { } value ? ReadNumber(value, name) : fallback;
-
-    private static double ReadNumber(JsonElement value, string name) =>
-        value.ValueKind == JsonValueKind.Number ? value.GetDouble() : throw new ModelLoadException($"field {name} = {value.GetRawText()} is not a number");
-
-    private static double[] ReadNumbers(JsonElement value, string name) =>
-        value.ValueKind == JsonValueKind.Array
-            ? value.EnumerateArray().Select(item => ReadNumber(item, name)).ToArray()
-            : throw new ModelLoadException($"field {name} = {value.GetRawText()} is not an array of numbers");
-
-    private static int ReadInt(JsonElement root, string name, int fallback) =>
-        Get(root, name) is not { } value ? fallback
-        : value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out int parsed) ? parsed
-        : throw new ModelLoadException($"field {name} = {value.GetRawText()} is not an integer");
-
-    private static void Unsupported(string field, object value) =>
-        throw new ModelLoadException($"unsupported field {field} = {Convert.ToString(value, CultureInfo.InvariantCulture)}");
 }

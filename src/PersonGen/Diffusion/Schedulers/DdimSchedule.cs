@@ -6,12 +6,13 @@ namespace PersonGen.Diffusion.Schedulers;
 /// <summary>
 /// DDIM (Song et al. 2021) for a fixed number of steps, numerically as diffusers' <c>DDIMScheduler</c>: ᾱ values are
 /// float32 like diffusers' tensors, and every per-step scalar is computed in float32 arithmetic, so steps match
-/// diffusers bitwise. Indexed by step position; immutable.
+/// diffusers bitwise. Indexed by step position; immutable, so it keeps no history.
 /// </summary>
-public sealed class DdimSchedule : IScheduler
+public sealed class DdimSchedule : IAlphaCumprodSchedule
 {
     private readonly DdimConfig _config;
     private readonly long[] _timesteps;
+    private readonly double[] _modelTimesteps;
     private readonly float[] _alphaCumprod;
     private readonly float[] _alphaCumprodPrev;
 
@@ -20,11 +21,12 @@ public sealed class DdimSchedule : IScheduler
     {
         config.Validate();
         int trainSteps = config.NumTrainTimesteps;
-        if (steps < 1 || steps > trainSteps)
-            throw new InvalidInputException($"--steps {steps} is outside 1…{trainSteps} (the scheduler's num_train_timesteps)");
+        InferenceTimesteps.CheckSteps(steps, trainSteps);
         _config = config;
         Noise = new NoiseSchedule(config);
-        _timesteps = ComputeTimesteps(config, steps);
+        _timesteps = InferenceTimesteps.Spaced(config.TimestepSpacing, trainSteps, steps, config.StepsOffset, roundLinspace: true)
+            .Select(t => (long)t).ToArray();
+        _modelTimesteps = Array.ConvertAll(_timesteps, t => (double)t);
         // ᾱ past the last step: 1 or ᾱ₀ (set_alpha_to_one).
         float final = config.SetAlphaToOne ? 1f : Noise.AlphaCumprodSingle(0);
         int stride = trainSteps / steps;
@@ -35,7 +37,10 @@ public sealed class DdimSchedule : IScheduler
     /// <summary>The training schedule (β, ᾱ) this DDIM schedule samples from.</summary>
     public NoiseSchedule Noise { get; }
 
+    /// <summary>The integer model timesteps of each step, first (noisiest) to last.</summary>
     public IReadOnlyList<long> Timesteps => _timesteps;
+
+    IReadOnlyList<double> IScheduler.Timesteps => _modelTimesteps;
 
     public double InitNoiseSigma => 1.0;
 
@@ -55,6 +60,7 @@ public sealed class DdimSchedule : IScheduler
     /// alpha_prod_t → α_t, alpha_prod_t_prev → α_{t−1}, pred_original_sample → "predicted x₀",
     /// pred_sample_direction → "direction pointing to x_t", std_dev_t → σ_t.
     /// </summary>
+    /// <remarks><paramref name="eta"/> &gt; 0 adds fresh noise drawn from <paramref name="generator"/> (global generator when null).</remarks>
     public SchedulerStepResult Step(int stepIndex, Tensor modelOutput, Tensor sample, double eta = 0, Generator? generator = null)
     {
         CheckStep(stepIndex);
@@ -78,6 +84,8 @@ public sealed class DdimSchedule : IScheduler
         }
         return new SchedulerStepResult(prevSample.MoveToOuterDisposeScope(), predOriginal.MoveToOuterDisposeScope());
     }
+
+    SchedulerStepResult IScheduler.Step(int stepIndex, Tensor modelOutput, Tensor sample) => Step(stepIndex, modelOutput, sample);
 
     public Tensor ToEpsilon(Tensor modelOutput, Tensor sample, int stepIndex)
     {
@@ -104,36 +112,4 @@ public sealed class DdimSchedule : IScheduler
         stepIndex >= 0 && stepIndex < _timesteps.Length
             ? stepIndex
             : throw new ArgumentOutOfRangeException(nameof(stepIndex), stepIndex, $"step index must be in 0…{_timesteps.Length - 1}");
-
-    /// <summary>diffusers' <c>set_timesteps</c>, including numpy's float arithmetic for trailing and linspace.</summary>
-    private static long[] ComputeTimesteps(DdimConfig config, int steps)
-    {
-        int train = config.NumTrainTimesteps;
-        switch (config.TimestepSpacing)
-        {
-            case TimestepSpacing.Leading:
-                {
-                    int ratio = train / steps;
-                    return Enumerable.Range(0, steps).Reverse().Select(i => (long)i * ratio + config.StepsOffset).ToArray();
-                }
-            case TimestepSpacing.Trailing:
-                {
-                    // np.round(np.arange(T, 0, -T/n)) − 1; arange's length is ceil(T / (T/n)), as numpy computes it.
-                    double ratio = (double)train / steps;
-                    int count = (int)Math.Ceiling((0.0 - train) / -ratio);
-                    return Enumerable.Range(0, count).Select(i => (long)Math.Round(train + i * -ratio, MidpointRounding.ToEven) - 1).ToArray();
-                }
-            case TimestepSpacing.Linspace:
-                {
-                    // np.linspace(0, T − 1, n).round()[::-1]; numpy pins the last value to T − 1.
-                    double step = steps > 1 ? (train - 1.0) / (steps - 1) : 0;
-                    var values = Enumerable.Range(0, steps)
-                        .Select(i => i == steps - 1 && steps > 1 ? train - 1.0 : i * step)
-                        .Select(v => (long)Math.Round(v, MidpointRounding.ToEven));
-                    return values.Reverse().ToArray();
-                }
-            default:
-                throw new InvalidOperationException($"timestep spacing {config.TimestepSpacing}");
-        }
-    }
 }

@@ -14,6 +14,12 @@ public sealed class NoiseSchedule
 
     /// <summary>Computes β and ᾱ from a scheduler config (its beta fields only).</summary>
     public NoiseSchedule(DdimConfig config)
+        : this(ValidBetas(config))
+    {
+    }
+
+    /// <summary>Computes β and ᾱ from the training noise levels.</summary>
+    public NoiseSchedule(BetaConfig config)
     {
         config.Validate();
         using var scope = NewDisposeScope();
@@ -82,7 +88,13 @@ public sealed class NoiseSchedule
             ? (int)timestep
             : throw new InvalidInputException($"timestep {timestep} is outside 0…{_betas.Length - 1} of the training schedule");
 
-    private static Tensor ComputeBetas(DdimConfig config)
+    private static BetaConfig ValidBetas(DdimConfig config)
+    {
+        config.Validate();
+        return config.Betas;
+    }
+
+    private static Tensor ComputeBetas(BetaConfig config)
     {
         int count = config.NumTrainTimesteps;
         if (config.TrainedBetas is { } trained) return tensor(trained.ToArray(), dtype: ScalarType.Float32);

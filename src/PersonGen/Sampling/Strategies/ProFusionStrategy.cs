@@ -1,4 +1,5 @@
 using PersonGen.Diffusion;
+using PersonGen.Diffusion.Schedulers;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -63,9 +64,12 @@ public sealed record ProFusionStrategy(double ConceptScale, double SuperclassSca
     public Tensor?[] Prepare(StepContext step, Tensor?[] latents, IBranchEvaluator evaluator)
     {
         if (!Fuses) return latents;
+        if (step.Schedule is not IAlphaCumprodSchedule schedule)
+            throw new InvalidInputException(
+                $"ProFusion's fusion step needs ᾱ at t and t−1, which the {step.Schedule.GetType().Name.Replace("Schedule", "", StringComparison.Ordinal)} scheduler does not provide; sample ProFusion with scheduler ddim");
         var noise = (FusionNoise)step.Run.State!;
-        double alpha = step.Schedule.AlphaCumprod(step.Index);
-        double alphaPrev = step.Schedule.AlphaCumprodPrev(step.Index);
+        double alpha = schedule.AlphaCumprod(step.Index);
+        double alphaPrev = schedule.AlphaCumprodPrev(step.Index);
         double variance = (1 - alphaPrev) / (1 - alpha) * (1 - alpha / alphaPrev);
         double sigma = Ratio * Math.Sqrt(variance);
         // σ = 0 (ᾱ_prev = 1 on the last step with set_alpha_to_one) is the identity, as r = 0 is; the closed form would divide 0 by 0.
@@ -77,7 +81,7 @@ public sealed record ProFusionStrategy(double ConceptScale, double SuperclassSca
         {
             var predictions = evaluator.Evaluate(step, [Unconditional, Concept], [x]);
             var guided = predictions[Unconditional] + FusionScale * predictions.Delta(Concept, Unconditional);
-            var epsilon = step.Schedule.ToEpsilon(guided, x, step.Index);
+            var epsilon = schedule.ToEpsilon(guided, x, step.Index);
             var z = noise.Noise[k, step.Index].to(x.dtype, x.device);
             x = x - epsilonCoefficient * epsilon + noiseCoefficient * z;
         }
