@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Invocation;
+using System.CommandLine.Parsing;
 using System.Reflection;
 
 namespace PersonGen.Cli;
@@ -47,8 +48,7 @@ public static class CliApp
         if (parseResult.Errors.Count > 0 && parseResult.Action is not HelpAction)
         {
             string problems = string.Join("; ", parseResult.Errors.Select(e => e.Message.ReplaceLineEndings(" ").TrimEnd('.')));
-            string command = string.Join(' ', parseResult.CommandResult.Command is RootCommand
-                ? ["persongen"] : new[] { "persongen", parseResult.CommandResult.Command.Name });
+            string command = string.Join(' ', CommandPath(parseResult.CommandResult).Prepend("persongen"));
             error.WriteLine($"error: {problems} (see '{command} --help')");
             return UsageError;
         }
@@ -67,6 +67,10 @@ public static class CliApp
             return Failure;
         }
     }
+
+    // The subcommand names from the root down ("study run"), so the hint points at the help of the command used.
+    private static IEnumerable<string> CommandPath(CommandResult? result) =>
+        result is null || result.Command is RootCommand ? [] : CommandPath(result.Parent as CommandResult).Append(result.Command.Name);
 
     private static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();
 }

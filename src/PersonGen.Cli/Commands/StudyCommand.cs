@@ -24,6 +24,16 @@ public static class StudyCommand
 
     private static Option<string> OutOption() => new("--out") { Description = "Study output folder (results, images, report).", Required = true };
 
+    private static Option<bool> PartialOption() => new("--partial") { Description = "Report even though some jobs are not finished; the report is marked partial." };
+
+    /// <summary>Loads a study file and prints its notices (repeated seeds or prompts, which run once).</summary>
+    private static StudyDefinition Load(IAnsiConsole console, string path)
+    {
+        var definition = StudyDefinition.Load(path);
+        foreach (string notice in definition.Notices()) console.WriteLine($"note: {notice}");
+        return definition;
+    }
+
     private static Command CreateRun()
     {
         var file = new Argument<string>("study") { Description = "Study file (JSON): base_model, concepts, prompts, seeds, images_per_prompt, steps, strategies." };
@@ -33,12 +43,13 @@ public static class StudyCommand
         command.SetAction(parseResult =>
         {
             var console = ConsoleFactory.ForOutput(parseResult);
-            var definition = StudyDefinition.Load(parseResult.GetValue(file)!);
             var slice = parseResult.GetValue(shard) is { } text ? ShardSpec.Parse(text) : ShardSpec.All;
+            var definition = Load(console, parseResult.GetValue(file)!);
+            definition.VerifyCheckpoints();
             string outDir = parseResult.GetValue(output)!;
             var result = Run(console, definition, outDir, slice, GlobalOptions.Compute(parseResult));
             console.WriteLine($"{result.Ran} job(s) run, {result.Skipped} already finished; results in {result.ResultsPath}");
-            if (slice.Count == 1) WriteReport(console, definition, outDir);
+            if (slice.Count == 1) WriteReport(console, definition, outDir, partial: false);
             else console.WriteLine($"shard {slice} done; after all shards finish run 'persongen study merge {parseResult.GetValue(file)} --out {outDir}'");
             return CliApp.Success;
         });
@@ -58,16 +69,26 @@ public static class StudyCommand
     {
         var file = new Argument<string>("study") { Description = "The study file the shards ran." };
         var output = OutOption();
-        var command = new Command("merge", "Join the shard results in --out into results.sqlite and write the report.") { file, output };
+        var from = new Option<string[]>("--from")
+        {
+            Description = "Other folders holding shard results (results.shard-*.sqlite and their images), e.g. one per machine; images are copied into --out.",
+            AllowMultipleArgumentsPerToken = true,
+            HelpName = "DIR",
+        };
+        var partial = PartialOption();
+        var command = new Command("merge", "Join the shard results (in --out and --from folders) into results.sqlite in --out and write the report.") { file, output, from, partial };
         command.SetAction(parseResult =>
         {
             var console = ConsoleFactory.ForOutput(parseResult);
             string outDir = parseResult.GetValue(output)!;
-            var shards = Directory.Exists(outDir) ? Directory.GetFiles(outDir, "results.shard-*.sqlite").Order().ToArray() : [];
-            if (shards.Length == 0) throw new InvalidInputException($"no shard results (results.shard-*.sqlite) in {outDir}: run 'persongen study run --shard i/n' first");
-            StudyResultStore.Merge(shards, Path.Combine(outDir, ShardSpec.All.ResultsFileName));
-            console.WriteLine($"merged {shards.Length} shard(s)");
-            WriteReport(console, StudyDefinition.Load(parseResult.GetValue(file)!), outDir);
+            var definition = Load(console, parseResult.GetValue(file)!);
+            bool allowPartial = parseResult.GetValue(partial);
+            var merge = StudyMerge.Plan(definition, outDir, parseResult.GetValue(from) ?? []);
+            if (merge.Missing.Count > 0 && !allowPartial)
+                throw new InvalidInputException($"shard(s) missing or unfinished: {string.Join(", ", merge.Missing)}: run them, or pass --partial to merge and report what there is");
+            merge.Execute();
+            console.WriteLine($"merged {merge.Found.Count} shard(s){(merge.Missing.Count > 0 ? $"; missing: {string.Join(", ", merge.Missing)}" : "")}");
+            WriteReport(console, definition, outDir, allowPartial);
             return CliApp.Success;
         });
         return command;
@@ -77,28 +98,41 @@ public static class StudyCommand
     {
         var file = new Argument<string>("study") { Description = "The study file." };
         var output = OutOption();
-        var command = new Command("report", "Rewrite the report from results.sqlite in --out.") { file, output };
+        var partial = PartialOption();
+        var command = new Command("report", "Rewrite the report from results.sqlite in --out.") { file, output, partial };
         command.SetAction(parseResult =>
         {
-            WriteReport(ConsoleFactory.ForOutput(parseResult), StudyDefinition.Load(parseResult.GetValue(file)!), parseResult.GetValue(output)!);
+            var console = ConsoleFactory.ForOutput(parseResult);
+            WriteReport(console, Load(console, parseResult.GetValue(file)!), parseResult.GetValue(output)!, parseResult.GetValue(partial));
             return CliApp.Success;
         });
         return command;
     }
 
-    /// <summary>Writes tables, summary.json, Pareto fronts, plots, grids and report.html, and prints the aggregates.</summary>
-    internal static IReadOnlyList<StrategyAggregate> WriteReport(IAnsiConsole console, StudyDefinition definition, string outDir)
+    /// <summary>
+    /// Writes tables, summary.json, Pareto fronts, plots, grids and report.html, and prints the aggregates. Results of
+    /// another study are refused; unfinished ones too unless <paramref name="partial"/> (then the report says so).
+    /// </summary>
+    internal static IReadOnlyList<StrategyAggregate> WriteReport(IAnsiConsole console, StudyDefinition definition, string outDir, bool partial)
     {
         string results = Path.Combine(outDir, ShardSpec.All.ResultsFileName);
         if (!File.Exists(results)) throw new InvalidInputException($"no results.sqlite in {outDir}: run 'persongen study run' (or 'study merge') first");
         using var store = StudyResultStore.Open(results);
-        var aggregates = StudyReport.Write(outDir, store.ReadAll(), definition.ExpandedStrategies());
+        store.RequireStudy(StudyFingerprint.Of(definition), definition.SourcePath);
+        var jobs = definition.Jobs();
+        var finished = store.FinishedJobKeys();
+        int done = jobs.Count(j => finished.Contains(j.Key));
+        string? partialNote = done < jobs.Count ? $"{done} of {jobs.Count} jobs finished" : null;
+        if (partialNote is not null && !partial)
+            throw new InvalidInputException($"results in {outDir} are partial ({partialNote}): finish the study, or pass --partial to report what there is");
+        var aggregates = StudyReport.Write(outDir, store.ReadAll(), definition.ExpandedStrategies(), partialNote);
         var front = ParetoFront.Of(aggregates.Select(a => new ParetoPoint(a.Strategy, a.Context, a.Identity)).ToList())
             .Select(p => p.Label).ToHashSet();
         var table = new Table().AddColumns("strategy", "identity", "context", "rows/image", "Pareto front");
         foreach (var a in aggregates)
             table.AddRow(Markup.Escape(a.Strategy), $"{a.Identity:0.000}", $"{a.Context:0.000}", $"{a.RowsPerImage:0.#}", front.Contains(a.Strategy) ? "yes" : "");
         console.Write(table);
+        if (partialNote is not null) console.WriteLine($"partial report: {partialNote}");
         console.WriteLine($"report: {Path.Combine(outDir, "report.html")}");
         return aggregates;
     }

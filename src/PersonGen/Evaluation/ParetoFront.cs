@@ -4,15 +4,25 @@ namespace PersonGen.Evaluation;
 public static class ParetoFront
 {
     /// <summary>
-    /// Points that no other point dominates (at least as good on both axes and better on one), sorted by
-    /// increasing context. Exact duplicates are all kept.
+    /// Values closer than this count as equal: study means of the same images summed in a different order (282/288
+    /// against the mean of per-prompt means) differ in the last bits, which must not decide membership.
     /// </summary>
-    public static IReadOnlyList<ParetoPoint> Of(IReadOnlyList<ParetoPoint> points) =>
-        points.Where(p => !points.Any(q => Dominates(q, p)))
+    public const double DefaultTolerance = 1e-9;
+
+    /// <summary>
+    /// Points that no other point dominates (at least as good on both axes and better on one, beyond
+    /// <paramref name="tolerance"/>), sorted by increasing context. Ties within the tolerance are all kept.
+    /// </summary>
+    public static IReadOnlyList<ParetoPoint> Of(IReadOnlyList<ParetoPoint> points, double tolerance = DefaultTolerance) =>
+        points.Where(p => !points.Any(q => Dominates(q, p, tolerance)))
             .OrderBy(p => p.Context).ThenByDescending(p => p.Identity).ThenBy(p => p.Label, StringComparer.Ordinal)
             .ToArray();
 
-    /// <summary>True when <paramref name="a"/> is at least as good as <paramref name="b"/> on both axes and better on one.</summary>
-    public static bool Dominates(ParetoPoint a, ParetoPoint b) =>
-        a.Context >= b.Context && a.Identity >= b.Identity && (a.Context > b.Context || a.Identity > b.Identity);
+    /// <summary>
+    /// True when <paramref name="a"/> is at least as good as <paramref name="b"/> on both axes and better on one, where
+    /// differences up to <paramref name="tolerance"/> are ties.
+    /// </summary>
+    public static bool Dominates(ParetoPoint a, ParetoPoint b, double tolerance = DefaultTolerance) =>
+        a.Context >= b.Context - tolerance && a.Identity >= b.Identity - tolerance
+        && (a.Context > b.Context + tolerance || a.Identity > b.Identity + tolerance);
 }

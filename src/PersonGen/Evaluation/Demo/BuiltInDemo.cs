@@ -40,7 +40,15 @@ public static class BuiltInDemo
             Strategies = options.Strategies,
         };
         study.Validate();
-        File.WriteAllText(Path.Combine(options.OutDir, "study.json"), JsonSerializer.Serialize(study, new JsonSerializerOptions { WriteIndented = true }));
+        study.VerifyCheckpoints();
+        // Paths relative to the study file's folder, so the file works from any working directory.
+        string outDir = Path.GetFullPath(options.OutDir);
+        var portable = study with
+        {
+            BaseModel = Directory.Exists(options.BaseModel) ? Path.GetRelativePath(outDir, Path.GetFullPath(options.BaseModel)) : options.BaseModel,
+            Concepts = [study.Concepts[0] with { Checkpoint = Path.GetRelativePath(outDir, Path.GetFullPath(checkpoint)) }],
+        };
+        File.WriteAllText(Path.Combine(options.OutDir, "study.json"), JsonSerializer.Serialize(portable, new JsonSerializerOptions { WriteIndented = true }));
 
         using var engine = new TimedEngine(new DiffusionStudyEngine(options.BaseModel, compute));
         var scorer = new TimedScorer(new ShapesImageScorer());

@@ -1,4 +1,6 @@
 using System.Text.Json.Serialization;
+using PersonGen.IO;
+using PersonGen.Training;
 
 namespace PersonGen.Evaluation.Studies;
 
@@ -10,4 +12,17 @@ public sealed record StudyConcept
     [JsonPropertyName("checkpoint")] public string? Checkpoint { get; init; }
     [JsonPropertyName("token")] public string Token { get; init; } = "sks";
     [JsonPropertyName("class")] public required string ClassWord { get; init; }
+
+    /// <summary>Checks method, token and class against what a <c>.safetensors</c> checkpoint records it was trained with.</summary>
+    /// <exception cref="PersonGenException">The checkpoint is unreadable, or records another method, token or class.</exception>
+    public void VerifyCheckpoint()
+    {
+        if (Checkpoint is not { } path || !path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase)) return;
+        using var file = SafetensorsFile.Open(path);
+        foreach (var (key, field, value) in new[] { (ConceptCheckpoint.MethodKey, "method", Method), (ConceptCheckpoint.TokenKey, "token", Token), (ConceptCheckpoint.ClassKey, "class", ClassWord) })
+        {
+            if (file.Metadata.TryGetValue(key, out string? trained) && trained != value)
+                throw new InvalidInputException($"study concept '{Name}': \"{field}\" is '{value}' but checkpoint '{path}' was trained with {field} '{trained}': set \"{field}\": \"{trained}\"");
+        }
+    }
 }

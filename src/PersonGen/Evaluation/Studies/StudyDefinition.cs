@@ -1,3 +1,4 @@
+using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -9,6 +10,7 @@ namespace PersonGen.Evaluation.Studies;
 /// <code>{"base_model": "models/shapes-base", "concepts": [{"name": "checker-square", "method": "svdiff",
 ///  "checkpoint": "c.safetensors", "token": "sks", "class": "square"}], "prompts": ["a photo of a {} on sand"],
 ///  "seeds": [0, 1], "images_per_prompt": 4, "steps": 25, "strategies": ["base:w=7", "mixed:ws=0..7:0.5,wc=7-ws"]}</code>
+/// Relative paths (base model, checkpoints) are relative to the study file's folder.
 /// </summary>
 public sealed record StudyDefinition
 {
@@ -20,24 +22,65 @@ public sealed record StudyDefinition
     [JsonPropertyName("steps")] public int Steps { get; init; } = 25;
     [JsonPropertyName("strategies")] public IReadOnlyList<string> Strategies { get; init; } = [];
 
-    /// <summary>Reads and validates a study file.</summary>
-    /// <exception cref="InvalidInputException">The file is missing, not valid JSON, or fails <see cref="Validate"/>.</exception>
+    /// <summary>The file the study was loaded from (null when built in code); names the study in messages.</summary>
+    [JsonIgnore] public string? SourcePath { get; init; }
+
+    /// <summary>Reads a study file, resolves its paths against the file's folder, and validates it.</summary>
+    /// <exception cref="InvalidInputException">The file is missing, not valid JSON, has an unknown key, or fails <see cref="Validate"/>.</exception>
     public static StudyDefinition Load(string path)
     {
         if (!File.Exists(path)) throw new InvalidInputException($"study file '{path}' not found: pass the path of a study JSON file");
         StudyDefinition? study;
         try
         {
-            study = JsonSerializer.Deserialize<StudyDefinition>(File.ReadAllText(path), new JsonSerializerOptions { ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            var options = new JsonSerializerOptions { ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
+            using var document = JsonDocument.Parse(File.ReadAllText(path), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            RejectUnknownKeys(path, document.RootElement);
+            study = document.RootElement.Deserialize<StudyDefinition>(options);
         }
         catch (JsonException e)
         {
             throw new InvalidInputException($"study file '{path}' is not valid: {e.Message.Split('\n')[0]}");
         }
         if (study is null) throw new InvalidInputException($"study file '{path}' is empty: write a JSON object");
+        string folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        study = study with
+        {
+            SourcePath = path,
+            BaseModel = ResolveIfPresent(folder, study.BaseModel),
+            Concepts = study.Concepts.Select(c => c.Checkpoint is { } checkpoint ? c with { Checkpoint = Resolve(folder, checkpoint) } : c).ToArray(),
+        };
         study.Validate();
         return study;
     }
+
+    // A base model that is not a path beside the study file stays as written: a hub id resolved from the local cache.
+    private static string ResolveIfPresent(string folder, string value)
+    {
+        string resolved = Resolve(folder, value);
+        return value.Length > 0 && (Directory.Exists(resolved) || File.Exists(resolved)) ? resolved : value;
+    }
+
+    private static string Resolve(string folder, string value) => Path.IsPathRooted(value) ? value : Path.GetFullPath(Path.Combine(folder, value));
+
+    private static void RejectUnknownKeys(string path, JsonElement root)
+    {
+        if (root.ValueKind != JsonValueKind.Object) return;
+        CheckKeys(path, root, KeysOf<StudyDefinition>(), "");
+        if (root.TryGetProperty("concepts", out var concepts) && concepts.ValueKind == JsonValueKind.Array)
+            foreach (var concept in concepts.EnumerateArray().Where(c => c.ValueKind == JsonValueKind.Object))
+                CheckKeys(path, concept, KeysOf<StudyConcept>(), "concept ");
+    }
+
+    private static void CheckKeys(string path, JsonElement element, IReadOnlyList<string> known, string what)
+    {
+        foreach (var property in element.EnumerateObject().Where(p => !known.Contains(p.Name)))
+            throw new InvalidInputException(
+                $"study file '{path}': unknown {what}key \"{property.Name}\": did you mean \"{NearestName.Of(property.Name, known)}\"?");
+    }
+
+    private static string[] KeysOf<T>() =>
+        typeof(T).GetProperties().Select(p => p.GetCustomAttribute<JsonPropertyNameAttribute>()?.Name).OfType<string>().ToArray();
 
     /// <exception cref="InvalidInputException">A field is empty or out of range, a prompt lacks <c>{}</c>, or a strategy grid is invalid.</exception>
     public void Validate()
@@ -55,15 +98,28 @@ public sealed record StudyDefinition
         _ = ExpandedStrategies();
     }
 
+    /// <summary>Checks every concept against its checkpoint's recorded method, token and class (<see cref="StudyConcept.VerifyCheckpoint"/>).</summary>
+    /// <exception cref="PersonGenException">A checkpoint is unreadable or disagrees with its concept.</exception>
+    public void VerifyCheckpoints()
+    {
+        foreach (var concept in Concepts) concept.VerifyCheckpoint();
+    }
+
+    /// <summary>One line per repeated seed or prompt, each of which runs once (see <see cref="Jobs"/>).</summary>
+    public IReadOnlyList<string> Notices() =>
+        Seeds.GroupBy(s => s).Where(g => g.Count() > 1).Select(g => $"seed {g.Key} is listed {g.Count()} times: it runs once")
+            .Concat(Prompts.GroupBy(p => p, StringComparer.Ordinal).Where(g => g.Count() > 1).Select(g => $"prompt '{g.Key}' is listed {g.Count()} times: it runs once"))
+            .ToArray();
+
     /// <summary>Every strategy of the study after grid expansion, as canonical spec strings, in file order, without duplicates.</summary>
     public IReadOnlyList<string> ExpandedStrategies() =>
         Strategies.SelectMany(StrategyGrid.Expand).Select(spec => Sampling.StrategyRegistry.Parse(spec).Spec).Distinct().ToArray();
 
-    /// <summary>All jobs in their deterministic order: strategy, then concept, prompt and seed.</summary>
+    /// <summary>All jobs in their deterministic order: strategy, then concept, prompt and seed; repeated prompts and seeds once.</summary>
     public IReadOnlyList<StudyJob> Jobs() =>
         (from spec in ExpandedStrategies()
          from concept in Concepts
-         from prompt in Prompts
-         from seed in Seeds
+         from prompt in Prompts.Distinct(StringComparer.Ordinal)
+         from seed in Seeds.Distinct()
          select new StudyJob(spec, concept, prompt, seed, ImagesPerPrompt, Steps)).ToArray();
 }

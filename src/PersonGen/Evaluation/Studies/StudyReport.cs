@@ -10,14 +10,19 @@ namespace PersonGen.Evaluation.Studies;
 /// <summary>
 /// Writes a study's outputs into its folder: <c>images.csv</c> (per-image metrics), <c>aggregates.csv</c>,
 /// <c>summary.json</c> (spec → identity, context, rows_per_image), <c>pareto.json</c> (front overall and per
-/// family), <c>pareto.png</c>/<c>pareto.svg</c> (context on x, identity on y, one curve per strategy family),
-/// <c>grids/&lt;strategy&gt;.png</c> and <c>report.html</c> showing them with each strategy's cost.
+/// family), <c>pareto.png</c>/<c>pareto.svg</c> (context on x, identity on y, one curve per strategy family through
+/// its settings in the order of the swept parameters, each point labelled with them), <c>grids/&lt;strategy&gt;.png</c>
+/// and <c>report.html</c> showing them with each strategy's cost (and a partial-study notice when one is given).
 /// </summary>
 public static class StudyReport
 {
-    /// <summary>Writes every output and returns the per-strategy aggregates.</summary>
+    /// <summary>
+    /// Writes every output and returns the per-strategy aggregates; <paramref name="partialNote"/> (e.g. "12 of 30
+    /// jobs") marks the report as covering only part of the study.
+    /// </summary>
     /// <exception cref="InvalidInputException">There are no rows.</exception>
-    public static IReadOnlyList<StrategyAggregate> Write(string outputFolder, IReadOnlyList<ImageMetricRow> rows, IReadOnlyList<string>? strategyOrder = null)
+    public static IReadOnlyList<StrategyAggregate> Write(string outputFolder, IReadOnlyList<ImageMetricRow> rows, IReadOnlyList<string>? strategyOrder = null,
+        string? partialNote = null)
     {
         if (rows.Count == 0) throw new InvalidInputException($"no results to report in '{outputFolder}': run the study (or merge its shards) first");
         Directory.CreateDirectory(outputFolder);
@@ -36,7 +41,7 @@ public static class StudyReport
             new JsonSerializerOptions { WriteIndented = true }));
         WritePlot(outputFolder, aggregates, overall);
         var grids = aggregates.ToDictionary(a => a.Strategy, a => WriteGrid(outputFolder, a.Strategy, rows));
-        WriteHtml(Path.Combine(outputFolder, "report.html"), aggregates, overall, baseRows, grids);
+        WriteHtml(Path.Combine(outputFolder, "report.html"), aggregates, overall, baseRows, grids, partialNote);
         return aggregates;
     }
 
@@ -75,10 +80,17 @@ public static class StudyReport
         var plot = new Plot();
         foreach (var family in aggregates.GroupBy(a => a.Family))
         {
-            var ordered = family.OrderBy(a => a.Context).ThenBy(a => a.Identity).ToArray();
-            var curve = plot.Add.Scatter(ordered.Select(a => a.Context).ToArray(), ordered.Select(a => a.Identity).ToArray());
+            var ordered = Curve(family.ToArray());
+            var curve = plot.Add.Scatter(ordered.Select(p => p.Aggregate.Context).ToArray(), ordered.Select(p => p.Aggregate.Identity).ToArray());
             curve.LegendText = family.Key;
             curve.MarkerSize = 8;
+            foreach (var (aggregate, label) in ordered.Where(p => p.Label.Length > 0))
+            {
+                var text = plot.Add.Text(label, aggregate.Context, aggregate.Identity);
+                text.LabelFontSize = 9;
+                text.LabelOffsetX = 5;
+                text.LabelFontColor = curve.Color;
+            }
         }
         var frontPoints = aggregates.Where(a => front.Contains(a.Strategy)).OrderBy(a => a.Context).ToArray();
         var frontLine = plot.Add.Scatter(frontPoints.Select(a => a.Context).ToArray(), frontPoints.Select(a => a.Identity).ToArray());
@@ -94,6 +106,32 @@ public static class StudyReport
         plot.SavePng(Path.Combine(outputFolder, "pareto.png"), 800, 600);
         plot.SaveSvg(Path.Combine(outputFolder, "pareto.svg"), 800, 600);
     }
+
+    /// <summary>
+    /// A family's points in the order of the parameters that vary within it (ordinal key order, numbers by value), so
+    /// the curve follows the sweep; each labelled with those parameters (empty for a single setting).
+    /// </summary>
+    public static IReadOnlyList<(StrategyAggregate Aggregate, string Label)> Curve(IReadOnlyList<StrategyAggregate> family)
+    {
+        var settings = family.Select(a => (Aggregate: a, Parameters: Parameters(a.Strategy))).ToArray();
+        string[] swept = settings.SelectMany(s => s.Parameters.Keys).Distinct().Order(StringComparer.Ordinal)
+            .Where(k => settings.Select(s => s.Parameters.GetValueOrDefault(k, "")).Distinct().Count() > 1).ToArray();
+        var ordered = settings.ToList();
+        ordered.Sort((a, b) => swept.Select(k => CompareValues(a.Parameters.GetValueOrDefault(k, ""), b.Parameters.GetValueOrDefault(k, "")))
+            .FirstOrDefault(c => c != 0, string.CompareOrdinal(a.Aggregate.Strategy, b.Aggregate.Strategy)));
+        return ordered.Select(s => (s.Aggregate, string.Join(",", swept.Where(s.Parameters.ContainsKey).Select(k => $"{k}={s.Parameters[k]}")))).ToArray();
+    }
+
+    private static Dictionary<string, string> Parameters(string spec)
+    {
+        int colon = spec.IndexOf(':');
+        return colon < 0 ? [] : spec[(colon + 1)..].Split(',').Select(p => p.Split('=', 2)).Where(p => p.Length == 2)
+            .ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal);
+    }
+
+    private static int CompareValues(string a, string b) =>
+        double.TryParse(a, NumberStyles.Float, CultureInfo.InvariantCulture, out double x) && double.TryParse(b, NumberStyles.Float, CultureInfo.InvariantCulture, out double y)
+            ? x.CompareTo(y) : string.CompareOrdinal(a, b);
 
     // Rows = prompts of the strategy's first concept, columns = its images (seed, index), upscaled without smoothing.
     private static string WriteGrid(string outputFolder, string strategy, IReadOnlyList<ImageMetricRow> rows)
@@ -120,7 +158,7 @@ public static class StudyReport
                     canvas.DrawImage(image, target, new SKSamplingOptions(SKFilterMode.Nearest));
                 }
         }
-        string relative = Path.Combine("grids", StudyRunner.Slug(strategy) + ".png");
+        string relative = Path.Combine("grids", StudyRunner.FolderName(strategy) + ".png");
         Directory.CreateDirectory(Path.Combine(outputFolder, "grids"));
         using var data = grid.Encode(SKEncodedImageFormat.Png, 100);
         AtomicFile.WriteAllBytes(Path.Combine(outputFolder, relative), data.ToArray());
@@ -128,13 +166,15 @@ public static class StudyReport
     }
 
     private static void WriteHtml(string path, IReadOnlyList<StrategyAggregate> aggregates, IReadOnlySet<string> front,
-        double? baseRows, IReadOnlyDictionary<string, string> grids)
+        double? baseRows, IReadOnlyDictionary<string, string> grids, string? partialNote)
     {
         static string E(string s) => WebUtility.HtmlEncode(s);
         var html = new StringBuilder();
         html.AppendLine("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>PersonGen study report</title>");
         html.AppendLine("<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td:first-child{text-align:left}img.grid{image-rendering:pixelated}</style></head><body>");
-        html.AppendLine("<h1>Study report</h1><h2>Prompt fidelity vs identity</h2><img src=\"pareto.svg\" alt=\"Pareto plot\" width=\"800\">");
+        html.AppendLine("<h1>Study report</h1>");
+        if (partialNote is not null) html.AppendLine($"<p class=\"partial\"><strong>Partial study</strong>: {E(partialNote)}. Figures cover only the finished jobs.</p>");
+        html.AppendLine("<h2>Prompt fidelity vs identity</h2><img src=\"pareto.svg\" alt=\"Pareto plot\" width=\"800\">");
         html.AppendLine("<h2>Strategies</h2><table><tr><th>strategy</th><th>identity</th><th>context</th><th>UNet rows / image</th><th>cost vs base</th><th>images</th><th>Pareto</th></tr>");
         foreach (var a in aggregates)
             html.AppendLine($"<tr><td>{E(a.Strategy)}</td><td>{Number(a.Identity)}</td><td>{Number(a.Context)}</td><td>{Number(a.RowsPerImage)}</td>" +

@@ -5,11 +5,13 @@ namespace PersonGen.Evaluation.Studies;
 /// <summary>
 /// The per-image metric table in SQLite. All rows of a job are written in one transaction, so a run killed at any
 /// moment leaves each job either complete or absent — never a half row or half job — and resume skips exactly the
-/// complete ones.
+/// complete ones. The database records the fingerprint of the study it was made for (<see cref="BindStudy"/>).
 /// </summary>
 public sealed class StudyResultStore : IDisposable
 {
     private const string Columns = "job_key, image_index, strategy, family, concept, prompt, seed, identity, context, rows_per_image, image_path";
+    private const int ReadOnly = 8, CantOpen = 14;
+    private const string FingerprintKey = "fingerprint", SourceKey = "source";
     private readonly SqliteConnection _connection;
 
     private StudyResultStore(SqliteConnection connection, string path)
@@ -24,8 +26,7 @@ public sealed class StudyResultStore : IDisposable
     /// <exception cref="PersonGenException">The file exists but is not a results database.</exception>
     public static StudyResultStore Open(string path)
     {
-        string? folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
-        if (folder is not null) Directory.CreateDirectory(folder);
+        string folder = StudyFolder.Create(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
         try
         {
@@ -35,15 +36,57 @@ public sealed class StudyResultStore : IDisposable
                   job_key TEXT NOT NULL, image_index INTEGER NOT NULL, strategy TEXT NOT NULL, family TEXT NOT NULL,
                   concept TEXT NOT NULL, prompt TEXT NOT NULL, seed INTEGER NOT NULL, identity REAL NOT NULL,
                   context REAL NOT NULL, rows_per_image REAL NOT NULL, image_path TEXT NOT NULL,
-                  PRIMARY KEY (job_key, image_index))
+                  PRIMARY KEY (job_key, image_index));
+                CREATE TABLE IF NOT EXISTS study (key TEXT PRIMARY KEY, value TEXT NOT NULL)
                 """);
         }
         catch (SqliteException e)
         {
             connection.Dispose();
+            if (e.SqliteErrorCode is CantOpen or ReadOnly) throw StudyFolder.NotWritable(folder, e);
             throw new PersonGenException($"results file '{path}' cannot be used ({e.Message}): delete it or pass another output folder");
         }
         return new StudyResultStore(connection, path);
+    }
+
+    /// <summary>The fingerprint of the study these results were made for, or null while none is recorded.</summary>
+    public string? StudyFingerprint => ReadStudy(FingerprintKey);
+
+    /// <summary>
+    /// Records that these results belong to the study with <paramref name="fingerprint"/> (loaded from
+    /// <paramref name="source"/>), or checks that they already do.
+    /// </summary>
+    /// <exception cref="PersonGenException">The results were made for another study, or hold rows of an unrecorded one.</exception>
+    public void BindStudy(string fingerprint, string? source)
+    {
+        RequireStudy(fingerprint, source, allowUnbound: true);
+        if (StudyFingerprint is not null) return;
+        using var command = _connection.CreateCommand();
+        command.CommandText = "INSERT INTO study (key, value) VALUES ($f, $fv), ($s, $sv)";
+        command.Parameters.AddWithValue("$f", FingerprintKey);
+        command.Parameters.AddWithValue("$fv", fingerprint);
+        command.Parameters.AddWithValue("$s", SourceKey);
+        command.Parameters.AddWithValue("$sv", source ?? "(built in code)");
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>Checks that these results were made for the study with <paramref name="fingerprint"/>.</summary>
+    /// <exception cref="PersonGenException">They were made for another study, or record none.</exception>
+    public void RequireStudy(string fingerprint, string? source, bool allowUnbound = false)
+    {
+        string? recorded = StudyFingerprint;
+        if (recorded == fingerprint || (recorded is null && allowUnbound && FinishedJobKeys().Count == 0)) return;
+        string theirs = recorded is null ? "a study it does not record (an older PersonGen)" : $"study {recorded} (from '{ReadStudy(SourceKey)}')";
+        throw new PersonGenException($"results '{Path}' were made for {theirs}, not for study {fingerprint} (from '{source ?? "(built in code)"}'): " +
+            "use another output folder for a changed study, or pass the study file the results were made for");
+    }
+
+    private string? ReadStudy(string key)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = "SELECT value FROM study WHERE key = $k";
+        command.Parameters.AddWithValue("$k", key);
+        return command.ExecuteScalar() as string;
     }
 
     /// <summary>Keys of the jobs whose rows are stored.</summary>
@@ -88,19 +131,6 @@ public sealed class StudyResultStore : IDisposable
                 reader.GetString(4), reader.GetString(5), reader.GetInt32(6), reader.GetDouble(7), reader.GetDouble(8),
                 reader.GetDouble(9), reader.GetString(10)));
         return rows;
-    }
-
-    /// <summary>Joins shard results into <paramref name="output"/> (created or extended); a job present in several inputs is kept once.</summary>
-    /// <exception cref="PersonGenException">An input is missing or not a results database.</exception>
-    public static void Merge(IEnumerable<string> inputs, string output)
-    {
-        using var merged = Open(output);
-        foreach (string input in inputs)
-        {
-            if (!File.Exists(input)) throw new PersonGenException($"shard results '{input}' not found: pass the results.shard-*.sqlite files to merge");
-            using var shard = Open(input);
-            merged.Append(shard.ReadAll());
-        }
     }
 
     public void Dispose() => _connection.Dispose();

@@ -5,18 +5,24 @@ namespace PersonGen.Evaluation.Studies;
 /// <summary>
 /// Runs a study's jobs once each, engine- and metric-agnostic: images go to
 /// <c>out/images/&lt;strategy&gt;/&lt;concept&gt;/&lt;prompt&gt;/s&lt;seed&gt;_&lt;i&gt;.png</c>, metric rows to the shard's SQLite
-/// file, one transaction per job. A rerun (after a kill or cancellation) skips the finished jobs.
+/// file, one transaction per job. A rerun (after a kill or cancellation) skips the finished jobs; results of a
+/// different study (<see cref="StudyFingerprint"/>) are refused, and a second run on the same results file is refused
+/// while the first holds its lock.
 /// </summary>
 public sealed class StudyRunner(StudyDefinition study, IStudyEngine engine, IImageScorer scorer, string outputFolder)
 {
     /// <summary>Runs the unfinished jobs of <paramref name="shard"/> (the whole study by default).</summary>
     /// <exception cref="OperationCanceledException">Cancelled; finished jobs are kept, the current one is dropped.</exception>
+    /// <exception cref="PersonGenException">The results belong to another study, or another run holds them.</exception>
     public StudyRunResult Run(ShardSpec? shard = null, IProgress<StudyProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         shard ??= ShardSpec.All;
         var jobs = shard.Select(study.Jobs());
+        string fingerprint = StudyFingerprint.Of(study);
         string resultsPath = Path.Combine(outputFolder, shard.ResultsFileName);
+        using var hold = ResultsLock.Acquire(resultsPath);
         using var store = StudyResultStore.Open(resultsPath);
+        store.BindStudy(fingerprint, study.SourcePath);
         var finished = store.FinishedJobKeys();
         int ran = 0, done = 0;
         foreach (var job in jobs)
@@ -52,9 +58,24 @@ public sealed class StudyRunner(StudyDefinition study, IStudyEngine engine, IIma
         return rows;
     }
 
-    /// <summary>The image's path relative to the output folder.</summary>
+    /// <summary>The image's path relative to the output folder; distinct jobs get distinct paths (see <see cref="FolderName"/>).</summary>
     public static string ImagePath(StudyJob job, int index) =>
-        Path.Combine("images", Slug(job.Strategy), Slug(job.Concept.Name), Slug(job.PromptTemplate), $"s{job.Seed}_{index}.png");
+        Path.Combine("images", FolderName(job.Strategy), FolderName(job.Concept.Name), FolderName(job.PromptTemplate), $"s{job.Seed}_{index}.png");
+
+    /// <summary>
+    /// A folder name unique to <paramref name="text"/>: its <see cref="Slug"/> when that is the text itself and short,
+    /// else the slug cut to 40 characters plus 8 hex digits of the text's SHA-256, so texts that slug alike
+    /// ("on sand!" / "on sand?") or long prompts stay apart and within file-name limits.
+    /// </summary>
+    public static string FolderName(string text)
+    {
+        string slug = Slug(text);
+        if (slug == text && slug.Length <= MaxPlainName) return slug;
+        string hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)))[..8];
+        return $"{slug[..Math.Min(slug.Length, 40)]}-{hash}";
+    }
+
+    private const int MaxPlainName = 64;
 
     /// <summary>A file-name-safe form: letters, digits and <c>=.,-</c> kept, everything else <c>_</c>.</summary>
     public static string Slug(string text) =>
