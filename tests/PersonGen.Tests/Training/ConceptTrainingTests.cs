@@ -129,6 +129,96 @@ public sealed class ConceptTrainingTests
         foreach (var (key, value) in expected) Assert.Equal(0f, (value - actual[key]).abs().max().item<float>());
     }
 
+    private static string[] LoraArgs(string outDir, params string[] extra) =>
+        ["train", "--method", "lora", "--model", SmallModel.Value, "--images", DogPhotos.Value, "--token", "sks", "--class", "dog",
+         "--out", outDir, .. extra];
+
+    private static string OneErrorLine(int code, string error)
+    {
+        Assert.True(code == 1, $"exit {code}: {error}");
+        string line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: ", line);
+        return line;
+    }
+
+    [Theory]
+    [InlineData("--lr", "1e-3", "--lr '0.0001'")]
+    [InlineData("--seed", "10", "--seed '9'")]
+    [InlineData("--steps", "2", "--steps '3'")] // fewer steps than the run, though not fewer than the checkpoint's 2
+    [InlineData("--batch-size", "2", "--batch-size '1'")]
+    [InlineData("--prompt-template", "a picture of a {}", "--prompt-template 'a photo of a {}'")]
+    public void Resuming_with_a_setting_other_than_the_checkpoints_run_is_refused_naming_it_unless_overridden(string option, string value, string expected)
+    {
+        string outDir = TestPaths.NewTempDirectory();
+        CliRunner.RunOk(LoraArgs(outDir, "--steps", "3", "--save-every", "2", "--seed", "9"));
+        var changed = new Dictionary<string, string> { ["--steps"] = "3", ["--seed"] = "9", [option] = value };
+        string[] resumed = [.. LoraArgs(outDir, "--resume"), .. changed.SelectMany(kv => new[] { kv.Key, kv.Value })];
+        byte[] before = File.ReadAllBytes(Path.Combine(outDir, "concept.safetensors"));
+        var (code, _, error) = CliRunner.Run(resumed);
+        string line = OneErrorLine(code, error);
+        Assert.Contains(expected, line);
+        Assert.Contains("--resume-override", line);
+        Assert.Equal(before, File.ReadAllBytes(Path.Combine(outDir, "concept.safetensors")));
+
+        string overridden = CliRunner.RunOk([.. resumed, "--resume-override"]);
+        Assert.Contains($"for {changed["--steps"]} steps", overridden);
+    }
+
+    [Fact]
+    public void Resuming_to_fewer_steps_than_the_checkpoint_holds_is_refused_even_with_the_override()
+    {
+        string outDir = TestPaths.NewTempDirectory();
+        CliRunner.RunOk(LoraArgs(outDir, "--steps", "5", "--save-every", "4"));
+        var (code, _, error) = CliRunner.Run([.. LoraArgs(outDir, "--steps", "2", "--resume", "--resume-override")]);
+        Assert.Contains("--steps 2 is below the step of the checkpoint to resume", OneErrorLine(code, error));
+        Assert.Contains("step 4", error);
+    }
+
+    [Fact]
+    public void A_finished_concept_is_not_replaced_without_overwrite_and_resume_without_a_checkpoint_is_refused()
+    {
+        string outDir = TestPaths.NewTempDirectory();
+        CliRunner.RunOk(LoraArgs(outDir, "--steps", "1"));
+        string concept = Path.Combine(outDir, "concept.safetensors");
+        byte[] first = File.ReadAllBytes(concept);
+
+        var (code, _, error) = CliRunner.Run(LoraArgs(outDir, "--steps", "1", "--seed", "4"));
+        Assert.Contains("already holds a trained concept.safetensors: pass --overwrite", OneErrorLine(code, error));
+        Assert.Equal(first, File.ReadAllBytes(concept));
+
+        (code, _, error) = CliRunner.Run(LoraArgs(outDir, "--steps", "2", "--resume"));
+        Assert.Contains("no checkpoint to resume", OneErrorLine(code, error));
+        (code, _, error) = CliRunner.Run(LoraArgs(TestPaths.NewTempDirectory(), "--steps", "2", "--resume"));
+        Assert.Contains("holds no checkpoint to resume: drop --resume", OneErrorLine(code, error));
+
+        CliRunner.RunOk(LoraArgs(outDir, "--steps", "1", "--seed", "4", "--overwrite"));
+        Assert.NotEqual(first, File.ReadAllBytes(concept));
+    }
+
+    [Fact]
+    public void Overwrite_deletes_the_old_runs_checkpoints_so_a_later_resume_cannot_mix_the_runs()
+    {
+        string outDir = TestPaths.NewTempDirectory();
+        CliRunner.RunOk(LoraArgs(outDir, "--steps", "3", "--save-every", "2"));
+        var (code, _, error) = CliRunner.Run(LoraArgs(outDir, "--steps", "1"));
+        Assert.Contains("--overwrite to start afresh", OneErrorLine(code, error));
+        CliRunner.RunOk(LoraArgs(outDir, "--steps", "1", "--overwrite"));
+        Assert.Empty(Directory.GetDirectories(outDir, "checkpoint-*"));
+        using var file = SafetensorsFile.Open(Path.Combine(outDir, "concept.safetensors"));
+        Assert.Equal("1", file.Metadata[ConceptCheckpoint.StepKey]);
+    }
+
+    [Theory]
+    [InlineData("--steps", "0", "--steps 0 must be at least 1 (leave it out for the method's default, 800 for lora)")]
+    [InlineData("--steps", "-3", "--steps -3 must be at least 1")]
+    public void A_step_count_below_one_is_refused_instead_of_training_the_default(string option, string value, string expected)
+    {
+        string outDir = Path.Combine(TestPaths.NewTempDirectory(), "never-created");
+        var (code, _, error) = CliRunner.Run(LoraArgs(outDir, option, value));
+        Assert.Contains(expected, OneErrorLine(code, error));
+        Assert.False(Directory.Exists(outDir), "nothing may be written before the inputs are checked");
+    }
+
     [Fact]
     public void The_golden_svdiff_deltas_on_tiny_sd2_reproduce_the_reference_outputs()
     {
