@@ -46,10 +46,41 @@ public sealed class ConceptTrainingTests
             Assert.Equal("2", file.Metadata[ConceptCheckpoint.StepKey]);
             Assert.Equal(Path.GetFullPath(Tiny), Path.GetFullPath(file.Metadata[ConceptCheckpoint.BaseModelKey]));
         }
-        string samples = TestPaths.NewTempDirectory();
-        CliRunner.RunOk("sample", "--model", Tiny, "--concept", concept, "--prompt", "a {} on the beach", "--placeholder", token,
-            "--class", "dog", "--strategy", strategy, "--steps", "2", "--out", samples);
-        Assert.NotEmpty(Directory.EnumerateFiles(samples, "*.png", SearchOption.AllDirectories));
+        string Sample(params string[] extra)
+        {
+            string samples = TestPaths.NewTempDirectory();
+            CliRunner.RunOk(["sample", "--model", Tiny, "--prompt", "a {} on the beach", "--placeholder", token,
+                "--class", "dog", "--strategy", strategy, "--steps", "2", "--out", samples, .. extra]);
+            return samples;
+        }
+        string withConcept = Sample("--concept", concept), without = Sample();
+        string image = Path.Combine(PersonGen.Evaluation.Studies.StudyRunner.Slug(PersonGen.Sampling.StrategyRegistry.Parse(strategy).Spec), "0.png");
+        Assert.Equal(new[] { "grid.png", image }.Order(StringComparer.Ordinal), Directory.EnumerateFiles(withConcept, "*.png", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(withConcept, f)).Order(StringComparer.Ordinal));
+        using var tuned = ImageIO.Load(Path.Combine(withConcept, image));
+        using var plain = ImageIO.Load(Path.Combine(without, image));
+        using (var model = StableDiffusionModel.Load(Tiny, ComputeOptions.Cpu))
+            Assert.Equal((model.DefaultImageSize, model.DefaultImageSize), (tuned.Width, tuned.Height));
+        Assert.False(tuned.Bytes.SequenceEqual(plain.Bytes), "the sampled image does not show the trained concept");
+        using var parameters = System.Text.Json.JsonDocument.Parse(ImageIO.ReadParameters(Path.Combine(withConcept, image))!);
+        Assert.Equal(concept, parameters.RootElement.GetProperty("concept").GetString());
+    }
+
+    [Fact]
+    public void Sampling_with_a_placeholder_other_than_the_trained_token_warns_on_stderr()
+    {
+        string outDir = TestPaths.NewTempDirectory();
+        CliRunner.RunOk("train", "--method", "svdiff", "--model", Tiny, "--images", DogPhotos.Value, "--token", "sks", "--class", "dog",
+            "--steps", "1", "--out", outDir);
+        string concept = Path.Combine(outDir, "concept.safetensors");
+        string[] Args(string placeholder) => ["sample", "--model", Tiny, "--concept", concept, "--prompt", "a {} on the beach",
+            "--placeholder", placeholder, "--class", "dog", "--strategy", "base", "--steps", "1", "--out", TestPaths.NewTempDirectory(), "--no-decode"];
+        var (code, _, error) = CliRunner.Run(Args("dog"));
+        Assert.True(code == 0, error);
+        Assert.Equal("warning: --placeholder 'dog' is not the token the concept was trained with ('sks'): the concept rows will not show it; pass --placeholder sks",
+            Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+        var (same, _, quiet) = CliRunner.Run(Args("sks"));
+        Assert.Equal((0, ""), (same, quiet));
     }
 
     [Theory]
