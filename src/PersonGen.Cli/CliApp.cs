@@ -60,9 +60,13 @@ public static class CliApp
         catch (Exception e)
         {
             bool verbose = parseResult.GetValue(GlobalOptions.Verbose);
-            error.WriteLine(e is PersonGenException
-                ? $"error: {OneLine(e.Message)}"
-                : $"error: unexpected {e.GetType().Name}: {OneLine(e.Message)} (rerun with --verbose for details)");
+            error.WriteLine(e switch
+            {
+                PersonGenException => $"error: {OneLine(e.Message)}",
+                // A file-system refusal the library did not translate still names its path in the message.
+                IOException or UnauthorizedAccessException => $"error: {OneLine(e.Message).TrimEnd('.')}: check that the paths given exist and can be written (rerun with --verbose for details)",
+                _ => $"error: unexpected {e.GetType().Name}: {OneLine(e.Message)} (rerun with --verbose for details)",
+            });
             if (verbose) error.WriteLine(e.ToString());
             return Failure;
         }

@@ -10,14 +10,14 @@ internal static class ImageOutput
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
 
-    /// <summary>Saves images (N, 3, H, W in [-1, 1]) as <c>dir/{index}.png</c>; returns the bitmaps (caller disposes).</summary>
-    public static IReadOnlyList<SKBitmap> SavePngs(Tensor images, string directory, object settings)
+    /// <summary>Saves images (N, 3, H, W in [-1, 1]) as <c>dir/{firstIndex + i}.png</c>; returns the bitmaps (caller disposes).</summary>
+    public static IReadOnlyList<SKBitmap> SavePngs(Tensor images, string directory, object settings, int firstIndex = 0)
     {
-        Directory.CreateDirectory(directory);
+        OutputPath.CreateDirectory(directory);
         var bitmaps = ImageIO.FromTensor(images.to_type(ScalarType.Float32).cpu());
         string parameters = JsonSerializer.Serialize(settings, settings.GetType(), Json);
         for (int i = 0; i < bitmaps.Length; i++)
-            ImageIO.SavePng(bitmaps[i], Path.Combine(directory, $"{i}.png"), parameters);
+            ImageIO.SavePng(bitmaps[i], Path.Combine(directory, $"{firstIndex + i}.png"), parameters);
         return bitmaps;
     }
 

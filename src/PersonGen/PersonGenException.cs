@@ -27,6 +27,15 @@ public sealed class ModelLoadException : PersonGenException
     public ModelLoadException(string message, Exception inner) : base(message, inner) { }
 }
 
+/// <summary>An output path that cannot be written (a file in the way, no permission, too long).</summary>
+public sealed class OutputPathException : PersonGenException
+{
+    public OutputPathException(string path, string problem, Exception inner)
+        : base($"{path}: {problem}", inner) { Path = path; }
+
+    public string Path { get; }
+}
+
 /// <summary>User input (a prompt, a strategy spec, an option value, a file) that cannot be used as given.</summary>
 public sealed class InvalidInputException : PersonGenException
 {

@@ -43,9 +43,16 @@ public static class InspectCommand
                 WriteSample(sample);
                 output.WriteLine($"wrote {sample}");
             }
-            if (Directory.Exists(target)) DescribeFolder(output, target);
-            else DescribeCheckpoint(output, target);
-            return CliApp.Success;
+            if (!Directory.Exists(target))
+            {
+                DescribeCheckpoint(output, target);
+                return CliApp.Success;
+            }
+            int problems = DescribeFolder(output, target);
+            if (problems == 0) return CliApp.Success;
+            parseResult.InvocationConfiguration.Error.WriteLine(
+                $"error: {target}: {problems} component(s) cannot be loaded (see 'problem:' above): replace or repair their files");
+            return CliApp.Failure;
         });
         return command;
     }
@@ -100,22 +107,21 @@ public static class InspectCommand
             output.WriteLine($"  {row.Name.PadRight(nameWidth)}  {row.DType,-4}  [{string.Join(", ", row.Shape)}]");
     }
 
-    private static void DescribeFolder(TextWriter output, string folder)
+    /// <summary>Describes a model folder or lists the checkpoints of any folder; returns the number of components with a problem.</summary>
+    private static int DescribeFolder(TextWriter output, string folder)
     {
-        if (File.Exists(Path.Combine(folder, ModelFolder.IndexFileName)))
-        {
-            DescribeModel(output, ModelFolder.Open(folder));
-            return;
-        }
+        if (File.Exists(Path.Combine(folder, ModelFolder.IndexFileName))) return DescribeModel(output, ModelFolder.Open(folder));
         output.WriteLine($"{folder}: folder without {ModelFolder.IndexFileName}; checkpoints found:");
         foreach (string file in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
                      .Where(CheckpointFile.IsCheckpointPath).Order(StringComparer.Ordinal))
             output.WriteLine($"  {Path.GetRelativePath(folder, file)}  {FormatBytes(new FileInfo(file).Length)}");
+        return 0;
     }
 
     /// <summary>Each component's class, config, weight files with their parameter counts, and the scheduler type.</summary>
-    private static void DescribeModel(TextWriter output, ModelFolder model)
+    private static int DescribeModel(TextWriter output, ModelFolder model)
     {
+        int problems = 0;
         string version = model.DiffusersVersion is { } v ? $", diffusers {v}" : "";
         output.WriteLine($"{model.Root}: model folder, {model.ClassName}{version}");
         foreach (var component in model.Components.Values)
@@ -128,9 +134,11 @@ public static class InspectCommand
             catch (PersonGenException e)
             {
                 output.WriteLine($"    problem: {e.Message}");
+                problems++;
             }
         }
         foreach (string absent in model.AbsentComponents) output.WriteLine($"  {absent}: (not used)");
+        return problems;
     }
 
     private static void DescribeComponent(TextWriter output, ModelFolder model, ComponentInfo component)

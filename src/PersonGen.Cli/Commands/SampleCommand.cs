@@ -63,6 +63,10 @@ public static class SampleCommand
                 Scheduler = SharedOptions.Choice(parseResult, scheduler, karras),
             };
             foreach (var strategy in parsed) strategy.Validate(request.Steps);
+            if (parseResult.GetValue(concept) is { } conceptPath && ModelLoading.TrainedToken(conceptPath) is { } trained
+                && trained != request.Prompt.Placeholder)
+                parseResult.InvocationConfiguration.Error.WriteLine(
+                    $"warning: --placeholder '{request.Prompt.Placeholder}' is not the token the concept was trained with ('{trained}'): the concept rows will not show it; pass --placeholder {trained}");
             string outDir = parseResult.GetValue(output)!;
             bool decode = !parseResult.GetValue(noDecode);
             var compute = GlobalOptions.Compute(parseResult);
@@ -147,7 +151,7 @@ public static class SampleCommand
 
     private static void SaveMasks(IReadOnlyList<Tensor> masks, string directory, int firstStep)
     {
-        Directory.CreateDirectory(directory);
+        OutputPath.CreateDirectory(directory);
         for (int k = 0; k < masks.Count; k++)
         {
             using var rgb = masks[k].to_type(ScalarType.Float32).expand(-1, 3, -1, -1);

@@ -18,9 +18,11 @@ public static class TrainCommand
         var images = new Option<string>("--images") { Description = "Folder of JPEG/PNG/WebP photos of the concept.", Required = true, HelpName = "DIR" };
         var token = new Option<string>("--token") { Description = "Placeholder token (sks; a new token such as <sks-dog> for textual-inversion and custom-diffusion).", Required = true };
         var classWord = new Option<string>("--class") { Description = "Class word of the concept (dog, backpack).", Required = true };
-        var steps = new Option<int>("--steps") { Description = "Optimizer steps (default: the method's paper default: svdiff 1600, dreambooth 400, custom-diffusion 1600, textual-inversion 10000, lora 800, full 1000)." };
+        var steps = new Option<int?>("--steps") { Description = "Optimizer steps, at least 1 (default: the method's paper default: svdiff 1600, dreambooth 400, custom-diffusion 1600, textual-inversion 10000, lora 800, full 1000)." };
         var output = new Option<string>("--out") { Description = "Output folder (concept.safetensors and checkpoint-<step> folders).", Required = true, HelpName = "DIR" };
-        var resume = new Option<bool>("--resume") { Description = "Continue from the newest checkpoint in --out." };
+        var resume = new Option<bool>("--resume") { Description = "Continue from the newest checkpoint in --out (refused when the checkpoint's run had other settings)." };
+        var resumeOverride = new Option<bool>("--resume-override") { Description = "With --resume: continue even when --lr, --seed, --steps or other settings differ from the checkpoint's run." };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Train afresh into an --out that already holds a concept or checkpoints (deletes the old checkpoints)." };
         var learningRate = new Option<double?>("--lr") { Description = "Learning rate (default: the method's: svdiff 1e-3, dreambooth 2e-5, custom-diffusion 1e-5, textual-inversion 5e-3, lora 1e-4, full 1e-4)." };
         var batchSize = new Option<int>("--batch-size") { Description = "Images per step.", DefaultValueFactory = _ => 1 };
         var seed = new Option<long>("--seed") { Description = "Seed of data order, augmentation, noise and timesteps.", DefaultValueFactory = _ => 0 };
@@ -38,7 +40,7 @@ public static class TrainCommand
         var validationSeed = new Option<long>("--validation-seed") { Description = "Seed of the validation images' initial noise.", DefaultValueFactory = _ => 0 };
         var command = new Command("train", "Fine-tune a concept (SVDiff, DreamBooth, Custom Diffusion, Textual Inversion, LoRA, full) on a folder of photos.")
         {
-            method, model, images, token, classWord, steps, output, resume, learningRate, batchSize, seed, saveEvery,
+            method, model, images, token, classWord, steps, output, resume, resumeOverride, overwrite, learningRate, batchSize, seed, saveEvery,
             classImages, classPrompt, flip, template, noTextEncoder, rank,
             validationPrompts, validationEvery, validationImages, validationSteps, validationSeed,
         };
@@ -57,6 +59,8 @@ public static class TrainCommand
                 BatchSize = parseResult.GetValue(batchSize),
                 Seed = parseResult.GetValue(seed),
                 Resume = parseResult.GetValue(resume),
+                ResumeOverride = parseResult.GetValue(resumeOverride),
+                Overwrite = parseResult.GetValue(overwrite),
                 SaveEvery = parseResult.GetValue(saveEvery),
                 ClassImageFolder = parseResult.GetValue(classImages),
                 ClassPrompt = parseResult.GetValue(classPrompt),

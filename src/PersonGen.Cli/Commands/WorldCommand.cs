@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using PersonGen.Benchmarks.Shapes;
+using PersonGen.IO;
+using PersonGen.Models.Clip;
 using TorchSharp;
 
 namespace PersonGen.Cli.Commands;
@@ -78,6 +80,7 @@ public static class WorldCommand
         {
             var writer = parseResult.InvocationConfiguration.Output;
             string folder = parseResult.GetValue(model)!;
+            RequireWorldTokenizer(folder);
             var world = new ShapesWorld();
             using var sampler = new WorldSampler(folder);
             var report = WorldAccuracy.Measure(sampler, world, parseResult.GetValue(images), parseResult.GetValue(seed),
@@ -95,6 +98,15 @@ public static class WorldCommand
             return CliApp.Success;
         });
         return command;
+    }
+
+    /// <summary>Refuses, before minutes of sampling, a model whose tokenizer does not make every world word one token.</summary>
+    private static void RequireWorldTokenizer(string folder)
+    {
+        var tokenizer = ClipTokenizer.FromFolder(ModelFolder.Open(folder).ComponentDirectory("tokenizer"));
+        if (WorldTokenizer.Words.FirstOrDefault(word => tokenizer.SingleTokenId(word) is null) is { } missing)
+            throw new InvalidInputException($"{folder} is not a built-in world model: its tokenizer has no single token for the world word '{missing}'; " +
+                "world evaluate needs the world tokenizer: pass a folder written by 'persongen world pretrain'");
     }
 
     /// <summary>Reports on the caller's thread, in order (Progress&lt;T&gt; would post to the thread pool).</summary>

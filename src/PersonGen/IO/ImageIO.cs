@@ -217,7 +217,7 @@ public static class ImageIO
         return FromRgba(MemoryMarshal.AsBytes(dst.AsSpan()), outW, outH);
     }
 
-    private static void WriteAtomically(string path, byte[] bytes)
+    private static void WriteAtomically(string path, byte[] bytes) => OutputPath.Guard(path, () =>
     {
         string fullPath = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(fullPath)!);
@@ -231,5 +231,5 @@ public static class ImageIO
         {
             if (File.Exists(temporary)) File.Delete(temporary);
         }
-    }
+    });
 }

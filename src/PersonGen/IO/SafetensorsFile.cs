@@ -191,24 +191,27 @@ public sealed class SafetensorsFile : IDisposable
             }
             byte[] header = BuildHeader(items, metadata);
             string full = System.IO.Path.GetFullPath(path);
-            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
-            string temp = full + ".tmp-" + Environment.ProcessId;
-            try
+            OutputPath.Guard(path, () =>
             {
-                using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+                Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
+                string temp = full + ".tmp-" + Environment.ProcessId;
+                try
                 {
-                    Span<byte> prefix = stackalloc byte[8];
-                    BinaryPrimitives.WriteUInt64LittleEndian(prefix, (ulong)header.Length);
-                    stream.Write(prefix);
-                    stream.Write(header);
-                    foreach (var item in items) WriteData(stream, item.Tensor, item.DType);
+                    using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+                    {
+                        Span<byte> prefix = stackalloc byte[8];
+                        BinaryPrimitives.WriteUInt64LittleEndian(prefix, (ulong)header.Length);
+                        stream.Write(prefix);
+                        stream.Write(header);
+                        foreach (var item in items) WriteData(stream, item.Tensor, item.DType);
+                    }
+                    File.Move(temp, full, overwrite: true);
                 }
-                File.Move(temp, full, overwrite: true);
-            }
-            finally
-            {
-                if (File.Exists(temp)) File.Delete(temp);
-            }
+                finally
+                {
+                    if (File.Exists(temp)) File.Delete(temp);
+                }
+            });
         }
         finally
         {

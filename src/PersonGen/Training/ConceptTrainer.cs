@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -64,13 +65,12 @@ public sealed class ConceptTrainer : IDisposable
     /// <summary>Continues from the newest checkpoint in the output folder, if there is one; returns its step (0 if none).</summary>
     public long Resume()
     {
-        var latest = LatestCheckpoint();
+        var latest = _outputDirectory is null ? null : LatestCheckpoint(_outputDirectory);
         if (latest is null) return Step = 0;
-        using (var checkpoint = ConceptCheckpoint.Load(Path.Combine(latest, ConceptFileName)))
+        using (var checkpoint = ConceptCheckpoint.Load(Path.Combine(latest.Directory, ConceptFileName)))
             _delta.LoadTrainedTensors(checkpoint.Tensors, checkpoint.Source);
-        _optimizer.load_state_dict(Path.Combine(latest, OptimizerFileName));
-        var state = JsonSerializer.Deserialize<Dictionary<string, long>>(File.ReadAllText(Path.Combine(latest, StateFileName)));
-        return Step = state!["step"];
+        _optimizer.load_state_dict(Path.Combine(latest.Directory, OptimizerFileName));
+        return Step = latest.Step;
     }
 
     /// <summary>Runs until <see cref="TrainingOptions.Steps"/>; returns the mean loss of the last step (NaN if none ran).</summary>
@@ -141,7 +141,7 @@ public sealed class ConceptTrainer : IDisposable
         using (var snapshot = ConceptCheckpoint.FromDelta(_delta, _info.BaseModel, _info.Token, _info.ClassName, Step))
             snapshot.Save(Path.Combine(temp, ConceptFileName));
         _optimizer.save_state_dict(Path.Combine(temp, OptimizerFileName));
-        File.WriteAllText(Path.Combine(temp, StateFileName), JsonSerializer.Serialize(new Dictionary<string, long> { ["step"] = Step }));
+        File.WriteAllText(Path.Combine(temp, StateFileName), JsonSerializer.Serialize(new TrainerState(Step, _options.RunSettings)));
         if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
         Directory.Move(temp, final);
         return final;
@@ -155,14 +155,23 @@ public sealed class ConceptTrainer : IDisposable
         return path;
     }
 
-    private string? LatestCheckpoint()
+    /// <summary>The newest complete checkpoint under <paramref name="outputDirectory"/> (null if none): its folder, step and recorded run settings.</summary>
+    public static TrainerCheckpoint? LatestCheckpoint(string outputDirectory)
     {
-        if (_outputDirectory is null || !Directory.Exists(_outputDirectory)) return null;
-        return Directory.EnumerateDirectories(_outputDirectory, "checkpoint-*")
+        if (!Directory.Exists(outputDirectory)) return null;
+        string? newest = Directory.EnumerateDirectories(outputDirectory, "checkpoint-*")
             .Select(d => (Dir: d, Ok: long.TryParse(Path.GetFileName(d)["checkpoint-".Length..], CultureInfo.InvariantCulture, out var s), Step: s))
             .Where(c => c.Ok && File.Exists(Path.Combine(c.Dir, StateFileName)))
             .OrderByDescending(c => c.Step).Select(c => c.Dir).FirstOrDefault();
+        if (newest is null) return null;
+        var state = JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(Path.Combine(newest, StateFileName)))!;
+        return new TrainerCheckpoint(newest, state.Step, state.Settings ?? new Dictionary<string, string>());
     }
+
+    /// <summary>trainer.json: the step and the run's settings (absent in checkpoints written before settings were recorded).</summary>
+    private sealed record TrainerState(
+        [property: JsonPropertyName("step")] long Step,
+        [property: JsonPropertyName("settings")] IReadOnlyDictionary<string, string>? Settings);
 
     public void Dispose() => _optimizer.Dispose();
 }

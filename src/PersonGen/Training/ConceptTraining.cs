@@ -67,7 +67,9 @@ public static class ConceptTraining
         // fp16 gradients underflow without dynamic loss scaling, which this trainer does not do; bf16 has fp32's range.
         if (model.Compute.DType == TorchSharp.torch.ScalarType.Float16)
             throw new InvalidInputException("concept training does not support --dtype fp16 (it would need loss scaling): use --dtype bf16 or --dtype fp32");
-        int steps = request.Steps > 0 ? request.Steps : DefaultSteps[request.Method];
+        int steps = request.Steps ?? DefaultSteps[request.Method];
+        var settings = RunSettings(request, steps);
+        CheckOutputFolder(request, steps, settings);
         bool randomScale = request.Method == "custom-diffusion";
         progress?.Report(new ProgressUpdate("encoding images", 0, 1));
         using var instances = ConceptDataset.Load(model, request.ImageFolder, request.Flip, randomScale);
@@ -91,12 +93,11 @@ public static class ConceptTraining
                 : _ => Fill(request.PromptTemplate, subject);
             string? classPrompt = classImages is null ? null : request.ClassPrompt ?? Fill(request.PromptTemplate, request.ClassWord);
             using var objective = new ConceptObjective(model, instances, instancePrompt, request.BatchSize, classImages, classPrompt);
-            var options = new TrainingOptions { Steps = steps, Seed = request.Seed, CheckpointEvery = request.SaveEvery };
-            Directory.CreateDirectory(request.OutDir);
+            var options = new TrainingOptions { Steps = steps, Seed = request.Seed, CheckpointEvery = request.SaveEvery, RunSettings = settings };
+            if (request.Overwrite)
+                foreach (string old in Directory.EnumerateDirectories(request.OutDir, "checkpoint-*")) Directory.Delete(old, recursive: true);
             using var trainer = new ConceptTrainer(delta, objective, options, request.OutDir, model.Source, request.Token, request.ClassWord);
             if (request.Resume) trainer.Resume();
-            else if (Directory.EnumerateDirectories(request.OutDir, "checkpoint-*").Any())
-                throw new InvalidInputException($"'{request.OutDir}' already holds training checkpoints: pass --resume to continue them, or choose a new --out folder");
             long startStep = trainer.Step;
             var validation = new ConceptValidation(model, request.Validation, request.OutDir, request.SaveEvery, steps,
                 keepExisting: request.Resume, progress, cancellation);
@@ -133,7 +134,9 @@ public static class ConceptTraining
             throw new InvalidInputException("the class word is missing: pass --class with the concept's category, e.g. --class dog");
         if (string.IsNullOrWhiteSpace(request.Token))
             throw new InvalidInputException("the placeholder token is missing: pass --token sks (or a new token such as <sks-dog>)");
-        if (request.Steps < 0) throw new InvalidInputException($"--steps {request.Steps} must not be negative");
+        if (request.Steps is < 1 and var given)
+            throw new InvalidInputException($"--steps {given} must be at least 1 (leave it out for the method's default, {DefaultSteps[request.Method]} for {request.Method})");
+        if (request.Resume && request.Overwrite) throw new InvalidInputException("--resume and --overwrite contradict each other: pass one of them");
         if (request.BatchSize < 1) throw new InvalidInputException($"--batch-size {request.BatchSize} must be at least 1");
         if (request.SaveEvery < 0) throw new InvalidInputException($"--save-every {request.SaveEvery} must not be negative");
         if (request.LearningRate is { } lr && !(lr > 0 && double.IsFinite(lr)))
@@ -143,6 +146,55 @@ public static class ConceptTraining
             throw new InvalidInputException($"--prompt-template \"{request.PromptTemplate}\" has no '{{}}' for the concept: use e.g. \"a photo of a {{}}\"");
         if (request.ClassPrompt is not null && request.ClassImageFolder is null)
             throw new InvalidInputException("--class-prompt needs --class-images DIR (the prior-preservation images)");
+    }
+
+    /// <summary>What changes a run's trajectory, keyed by the train option that sets it; recorded in every checkpoint.</summary>
+    private static Dictionary<string, string> RunSettings(ConceptTrainingRequest request, int steps) => new(StringComparer.Ordinal)
+    {
+        ["method"] = request.Method,
+        ["token"] = request.Token,
+        ["class"] = request.ClassWord,
+        ["steps"] = steps.ToString(CultureInfo.InvariantCulture),
+        ["lr"] = (request.LearningRate ?? DefaultLearningRates[request.Method]).ToString("R", CultureInfo.InvariantCulture),
+        ["seed"] = request.Seed.ToString(CultureInfo.InvariantCulture),
+        ["batch-size"] = request.BatchSize.ToString(CultureInfo.InvariantCulture),
+        ["flip"] = request.Flip ? "true" : "false",
+        ["prompt-template"] = request.PromptTemplate,
+        ["no-text-encoder"] = request.IncludeTextEncoder ? "false" : "true",
+        ["rank"] = (request.LoraRank ?? 4).ToString(CultureInfo.InvariantCulture),
+        ["class-images"] = request.ClassImageFolder is { } folder ? Path.GetFullPath(folder) : "",
+        ["class-prompt"] = request.ClassPrompt ?? "",
+    };
+
+    /// <summary>Refuses, before any work, to replace finished work or to resume a checkpoint of a different run.</summary>
+    private static void CheckOutputFolder(ConceptTrainingRequest request, int steps, IReadOnlyDictionary<string, string> settings)
+    {
+        string outDir = request.OutDir;
+        IO.OutputPath.CreateDirectory(outDir);
+        bool hasConcept = File.Exists(Path.Combine(outDir, ConceptTrainer.ConceptFileName));
+        if (!request.Resume)
+        {
+            if (request.Overwrite) return;
+            if (Directory.Exists(outDir) && Directory.EnumerateDirectories(outDir, "checkpoint-*").Any())
+                throw new InvalidInputException($"'{outDir}' already holds training checkpoints: pass --resume to continue them, --overwrite to start afresh, or choose a new --out folder");
+            if (hasConcept)
+                throw new InvalidInputException($"'{outDir}' already holds a trained {ConceptTrainer.ConceptFileName}: pass --overwrite to replace it, or choose a new --out folder");
+            return;
+        }
+        var checkpoint = ConceptTrainer.LatestCheckpoint(outDir) ?? throw new InvalidInputException(hasConcept
+            ? $"'{outDir}' holds a finished {ConceptTrainer.ConceptFileName} but no checkpoint to resume: drop --resume (with --overwrite to train it again), or choose a new --out folder"
+            : $"'{outDir}' holds no checkpoint to resume: drop --resume to start training (--save-every N writes resumable checkpoints)");
+        if (steps < checkpoint.Step)
+            throw new InvalidInputException($"--steps {steps} is below the step of the checkpoint to resume ({checkpoint.Directory}, step {checkpoint.Step}): pass --steps {checkpoint.Step} or more, or train into a new --out folder");
+        if (request.ResumeOverride) return;
+        foreach (var (key, asked) in settings)
+        {
+            if (!checkpoint.Settings.TryGetValue(key, out var recorded) || recorded == asked) continue;
+            // Going further than the recorded run extends its trajectory; stopping short of it is a different run.
+            if (key == "steps" && steps > long.Parse(recorded, CultureInfo.InvariantCulture)) continue;
+            throw new InvalidInputException($"the checkpoint to resume ({checkpoint.Directory}) was trained with --{key} '{recorded}' but this run has '{asked}': " +
+                $"resume with --{key} '{recorded}', train into a new --out folder, or pass --resume-override to continue with the new value");
+        }
     }
 
     private static void ValidateValidation(ConceptTrainingRequest request)

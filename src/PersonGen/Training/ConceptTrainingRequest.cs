@@ -22,8 +22,8 @@ public sealed record ConceptTrainingRequest
     /// <summary>Output folder.</summary>
     public required string OutDir { get; init; }
 
-    /// <summary>Optimizer steps; 0 = the method's paper default (<see cref="ConceptTraining.DefaultSteps"/>).</summary>
-    public int Steps { get; init; }
+    /// <summary>Optimizer steps (at least 1); null = the method's paper default (<see cref="ConceptTraining.DefaultSteps"/>).</summary>
+    public int? Steps { get; init; }
 
     /// <summary>Learning rate of the main parameter group; null = the method's paper default.</summary>
     public double? LearningRate { get; init; }
@@ -36,6 +36,12 @@ public sealed record ConceptTrainingRequest
 
     /// <summary>Continue from the newest <c>checkpoint-&lt;step&gt;</c> in <see cref="OutDir"/>.</summary>
     public bool Resume { get; init; }
+
+    /// <summary>Resume even when this request's settings differ from those the checkpoint's run recorded (the new ones apply from its step on).</summary>
+    public bool ResumeOverride { get; init; }
+
+    /// <summary>Start afresh in an <see cref="OutDir"/> that already holds a concept or checkpoints (the old checkpoints are deleted).</summary>
+    public bool Overwrite { get; init; }
 
     /// <summary>Write a resumable checkpoint every this many steps (0: only the final concept).</summary>
     public int SaveEvery { get; init; }

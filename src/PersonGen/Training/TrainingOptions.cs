@@ -20,4 +20,6 @@ public sealed record TrainingOptions
     public double WeightDecay { get; init; } = 0.01;
     /// <summary>Multiplies every group's learning rate (e.g. a user's --lr over the method default).</summary>
     public double LearningRateScale { get; init; } = 1.0;
+    /// <summary>The run's settings, recorded in each checkpoint's trainer.json so a resume can be checked against them.</summary>
+    public IReadOnlyDictionary<string, string> RunSettings { get; init; } = new Dictionary<string, string>();
 }

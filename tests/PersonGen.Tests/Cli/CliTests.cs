@@ -98,8 +98,9 @@ public class CliTests
 
         string tiny = PersonGen.Models.TinyModelFolder.Create(TestPaths.NewTempDirectory(), seed: 0);
         File.Delete(Path.Combine(tiny, "vae", "diffusion_pytorch_model.safetensors"));
-        var (tinyCode, tinyOutput, _) = Run("inspect", tiny);
-        Assert.Equal(0, tinyCode);
+        var (tinyCode, tinyOutput, tinyError) = Run("inspect", tiny);
+        Assert.Equal(1, tinyCode); // a component that cannot load is a failure, shown first (issue 10 item 23)
+        Assert.Contains("1 component(s) cannot be loaded", tinyError);
         Assert.Contains("scheduler_config.json: DDIMScheduler", tinyOutput);
         Assert.Contains("vae: diffusers.AutoencoderKL", tinyOutput);
         Assert.Contains("problem: ", tinyOutput);

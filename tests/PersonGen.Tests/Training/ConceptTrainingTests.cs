@@ -46,10 +46,41 @@ public sealed class ConceptTrainingTests
             Assert.Equal("2", file.Metadata[ConceptCheckpoint.StepKey]);
             Assert.Equal(Path.GetFullPath(Tiny), Path.GetFullPath(file.Metadata[ConceptCheckpoint.BaseModelKey]));
         }
-        string samples = TestPaths.NewTempDirectory();
-        CliRunner.RunOk("sample", "--model", Tiny, "--concept", concept, "--prompt", "a {} on the beach", "--placeholder", token,
-            "--class", "dog", "--strategy", strategy, "--steps", "2", "--out", samples);
-        Assert.NotEmpty(Directory.EnumerateFiles(samples, "*.png", SearchOption.AllDirectories));
+        string Sample(params string[] extra)
+        {
+            string samples = TestPaths.NewTempDirectory();
+            CliRunner.RunOk(["sample", "--model", Tiny, "--prompt", "a {} on the beach", "--placeholder", token,
+                "--class", "dog", "--strategy", strategy, "--steps", "2", "--out", samples, .. extra]);
+            return samples;
+        }
+        string withConcept = Sample("--concept", concept), without = Sample();
+        string image = Path.Combine(PersonGen.Evaluation.Studies.StudyRunner.Slug(PersonGen.Sampling.StrategyRegistry.Parse(strategy).Spec), "0.png");
+        Assert.Equal(new[] { "grid.png", image }.Order(StringComparer.Ordinal), Directory.EnumerateFiles(withConcept, "*.png", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(withConcept, f)).Order(StringComparer.Ordinal));
+        using var tuned = ImageIO.Load(Path.Combine(withConcept, image));
+        using var plain = ImageIO.Load(Path.Combine(without, image));
+        using (var model = StableDiffusionModel.Load(Tiny, ComputeOptions.Cpu))
+            Assert.Equal((model.DefaultImageSize, model.DefaultImageSize), (tuned.Width, tuned.Height));
+        Assert.False(tuned.Bytes.SequenceEqual(plain.Bytes), "the sampled image does not show the trained concept");
+        using var parameters = System.Text.Json.JsonDocument.Parse(ImageIO.ReadParameters(Path.Combine(withConcept, image))!);
+        Assert.Equal(concept, parameters.RootElement.GetProperty("concept").GetString());
+    }
+
+    [Fact]
+    public void Sampling_with_a_placeholder_other_than_the_trained_token_warns_on_stderr()
+    {
+        string outDir = TestPaths.NewTempDirectory();
+        CliRunner.RunOk("train", "--method", "svdiff", "--model", Tiny, "--images", DogPhotos.Value, "--token", "sks", "--class", "dog",
+            "--steps", "1", "--out", outDir);
+        string concept = Path.Combine(outDir, "concept.safetensors");
+        string[] Args(string placeholder) => ["sample", "--model", Tiny, "--concept", concept, "--prompt", "a {} on the beach",
+            "--placeholder", placeholder, "--class", "dog", "--strategy", "base", "--steps", "1", "--out", TestPaths.NewTempDirectory(), "--no-decode"];
+        var (code, _, error) = CliRunner.Run(Args("dog"));
+        Assert.True(code == 0, error);
+        Assert.Equal("warning: --placeholder 'dog' is not the token the concept was trained with ('sks'): the concept rows will not show it; pass --placeholder sks",
+            Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+        var (same, _, quiet) = CliRunner.Run(Args("sks"));
+        Assert.Equal((0, ""), (same, quiet));
     }
 
     [Theory]
@@ -127,6 +158,96 @@ public sealed class ConceptTrainingTests
         var actual = SafetensorsFile.Load(Path.Combine(interrupted, "concept.safetensors"));
         Assert.Equal(expected.Keys.Order(), actual.Keys.Order());
         foreach (var (key, value) in expected) Assert.Equal(0f, (value - actual[key]).abs().max().item<float>());
+    }
+
+    private static string[] LoraArgs(string outDir, params string[] extra) =>
+        ["train", "--method", "lora", "--model", SmallModel.Value, "--images", DogPhotos.Value, "--token", "sks", "--class", "dog",
+         "--out", outDir, .. extra];
+
+    private static string OneErrorLine(int code, string error)
+    {
+        Assert.True(code == 1, $"exit {code}: {error}");
+        string line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: ", line);
+        return line;
+    }
+
+    [Theory]
+    [InlineData("--lr", "1e-3", "--lr '0.0001'")]
+    [InlineData("--seed", "10", "--seed '9'")]
+    [InlineData("--steps", "2", "--steps '3'")] // fewer steps than the run, though not fewer than the checkpoint's 2
+    [InlineData("--batch-size", "2", "--batch-size '1'")]
+    [InlineData("--prompt-template", "a picture of a {}", "--prompt-template 'a photo of a {}'")]
+    public void Resuming_with_a_setting_other_than_the_checkpoints_run_is_refused_naming_it_unless_overridden(string option, string value, string expected)
+    {
+        string outDir = TestPaths.NewTempDirectory();
+        CliRunner.RunOk(LoraArgs(outDir, "--steps", "3", "--save-every", "2", "--seed", "9"));
+        var changed = new Dictionary<string, string> { ["--steps"] = "3", ["--seed"] = "9", [option] = value };
+        string[] resumed = [.. LoraArgs(outDir, "--resume"), .. changed.SelectMany(kv => new[] { kv.Key, kv.Value })];
+        byte[] before = File.ReadAllBytes(Path.Combine(outDir, "concept.safetensors"));
+        var (code, _, error) = CliRunner.Run(resumed);
+        string line = OneErrorLine(code, error);
+        Assert.Contains(expected, line);
+        Assert.Contains("--resume-override", line);
+        Assert.Equal(before, File.ReadAllBytes(Path.Combine(outDir, "concept.safetensors")));
+
+        string overridden = CliRunner.RunOk([.. resumed, "--resume-override"]);
+        Assert.Contains($"for {changed["--steps"]} steps", overridden);
+    }
+
+    [Fact]
+    public void Resuming_to_fewer_steps_than_the_checkpoint_holds_is_refused_even_with_the_override()
+    {
+        string outDir = TestPaths.NewTempDirectory();
+        CliRunner.RunOk(LoraArgs(outDir, "--steps", "5", "--save-every", "4"));
+        var (code, _, error) = CliRunner.Run([.. LoraArgs(outDir, "--steps", "2", "--resume", "--resume-override")]);
+        Assert.Contains("--steps 2 is below the step of the checkpoint to resume", OneErrorLine(code, error));
+        Assert.Contains("step 4", error);
+    }
+
+    [Fact]
+    public void A_finished_concept_is_not_replaced_without_overwrite_and_resume_without_a_checkpoint_is_refused()
+    {
+        string outDir = TestPaths.NewTempDirectory();
+        CliRunner.RunOk(LoraArgs(outDir, "--steps", "1"));
+        string concept = Path.Combine(outDir, "concept.safetensors");
+        byte[] first = File.ReadAllBytes(concept);
+
+        var (code, _, error) = CliRunner.Run(LoraArgs(outDir, "--steps", "1", "--seed", "4"));
+        Assert.Contains("already holds a trained concept.safetensors: pass --overwrite", OneErrorLine(code, error));
+        Assert.Equal(first, File.ReadAllBytes(concept));
+
+        (code, _, error) = CliRunner.Run(LoraArgs(outDir, "--steps", "2", "--resume"));
+        Assert.Contains("no checkpoint to resume", OneErrorLine(code, error));
+        (code, _, error) = CliRunner.Run(LoraArgs(TestPaths.NewTempDirectory(), "--steps", "2", "--resume"));
+        Assert.Contains("holds no checkpoint to resume: drop --resume", OneErrorLine(code, error));
+
+        CliRunner.RunOk(LoraArgs(outDir, "--steps", "1", "--seed", "4", "--overwrite"));
+        Assert.NotEqual(first, File.ReadAllBytes(concept));
+    }
+
+    [Fact]
+    public void Overwrite_deletes_the_old_runs_checkpoints_so_a_later_resume_cannot_mix_the_runs()
+    {
+        string outDir = TestPaths.NewTempDirectory();
+        CliRunner.RunOk(LoraArgs(outDir, "--steps", "3", "--save-every", "2"));
+        var (code, _, error) = CliRunner.Run(LoraArgs(outDir, "--steps", "1"));
+        Assert.Contains("--overwrite to start afresh", OneErrorLine(code, error));
+        CliRunner.RunOk(LoraArgs(outDir, "--steps", "1", "--overwrite"));
+        Assert.Empty(Directory.GetDirectories(outDir, "checkpoint-*"));
+        using var file = SafetensorsFile.Open(Path.Combine(outDir, "concept.safetensors"));
+        Assert.Equal("1", file.Metadata[ConceptCheckpoint.StepKey]);
+    }
+
+    [Theory]
+    [InlineData("--steps", "0", "--steps 0 must be at least 1 (leave it out for the method's default, 800 for lora)")]
+    [InlineData("--steps", "-3", "--steps -3 must be at least 1")]
+    public void A_step_count_below_one_is_refused_instead_of_training_the_default(string option, string value, string expected)
+    {
+        string outDir = Path.Combine(TestPaths.NewTempDirectory(), "never-created");
+        var (code, _, error) = CliRunner.Run(LoraArgs(outDir, option, value));
+        Assert.Contains(expected, OneErrorLine(code, error));
+        Assert.False(Directory.Exists(outDir), "nothing may be written before the inputs are checked");
     }
 
     [Fact]

@@ -25,10 +25,7 @@ public static class BuiltInDemo
         string conceptDir = Path.Combine(options.OutDir, "concept");
         string checkpoint = Path.Combine(conceptDir, "concept.safetensors");
 
-        var fineTuning = Stopwatch.StartNew();
-        if (!File.Exists(checkpoint)) FineTune(options, concept, conceptDir, compute, progress, cancellation);
-        fineTuning.Stop();
-
+        options.Validate();
         var study = new StudyDefinition
         {
             BaseModel = options.BaseModel,
@@ -39,7 +36,14 @@ public static class BuiltInDemo
             Steps = options.Steps,
             Strategies = options.Strategies,
         };
+        // Every input is checked before the fine-tuning, which takes minutes.
         study.Validate();
+        foreach (string spec in study.ExpandedStrategies()) Sampling.StrategyRegistry.Parse(spec).Validate(options.Steps);
+
+        var fineTuning = Stopwatch.StartNew();
+        if (!File.Exists(checkpoint)) FineTune(options, concept, conceptDir, compute, progress, cancellation);
+        fineTuning.Stop();
+
         study.VerifyCheckpoints();
         // Paths relative to the study file's folder, so the file works from any working directory.
         string outDir = Path.GetFullPath(options.OutDir);

@@ -56,4 +56,16 @@ public sealed record DemoOptions
         "profusion:wc=3.5,ws=3.5,r=0.5|1,gr=7",
         "photoswap:w=7,wref=7,sf=1|3,cm=5,sm=8",
     ];
+
+    /// <summary>Checks the counts; the strategies are checked with the study they make.</summary>
+    /// <exception cref="InvalidInputException">A count out of range, named by its demo option.</exception>
+    public void Validate()
+    {
+        if (FineTuneSteps < 1) throw new InvalidInputException($"--finetune-steps {FineTuneSteps} must be at least 1");
+        if (Steps < 1) throw new InvalidInputException($"--steps {Steps} must be at least 1");
+        if (ClassImages < 0) throw new InvalidInputException($"--class-images {ClassImages} must not be negative (0: no prior preservation)");
+        if (ImagesPerPrompt < 1) throw new InvalidInputException($"--images-per-prompt {ImagesPerPrompt} must be at least 1");
+        if (LearningRate is { } rate && !(rate > 0 && double.IsFinite(rate)))
+            throw new InvalidInputException($"--lr {rate.ToString(System.Globalization.CultureInfo.InvariantCulture)} must be a positive number");
+    }
 }
