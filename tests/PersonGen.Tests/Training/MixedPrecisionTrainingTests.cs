@@ -17,7 +17,6 @@ public sealed class MixedPrecisionTrainingTests
     [InlineData("svdiff")]
     [InlineData("dreambooth")]
     [InlineData("lora")]
-    [InlineData("textual-inversion")]
     public void Training_a_bf16_model_keeps_float32_trainables_and_lowers_the_loss_on_a_fixed_batch(string method)
     {
         using var world = new ToyWorld(dtype: ScalarType.BFloat16);
@@ -30,9 +29,9 @@ public sealed class MixedPrecisionTrainingTests
         Assert.All(delta.Trainables, kv => Assert.Equal(ScalarType.Float32, kv.Value.grad?.dtype ?? ScalarType.Float32));
         Assert.All(world.Unet.parameters().Concat(world.TextEncoder.parameters()), p => Assert.Equal(ScalarType.BFloat16, p.dtype));
         Assert.True(losses.All(double.IsFinite), "a loss was not finite");
-        // Measured: svdiff/lora/dreambooth end at 0.58–0.72 of the start; one token row moves the toy only a little (0.98).
-        double bound = method == "textual-inversion" ? 0.995 : 0.8;
-        Assert.True(losses[^1] < bound * losses[0], $"{method}: loss {losses[0]:G4} → {losses[^1]:G4}");
+        // Measured: svdiff/lora/dreambooth end at 0.58–0.72 of the start. Textual Inversion in bf16 has its own test: one
+        // token row barely moves this loss, so it recovers a planted row instead (ConceptDeltaTests).
+        Assert.True(losses[^1] < 0.8 * losses[0], $"{method}: loss {losses[0]:G4} → {losses[^1]:G4}");
     }
 
     [Fact]
