@@ -154,7 +154,7 @@ public sealed class ConceptCheckpoint : IDisposable
             "custom-diffusion" => new CustomDiffusionDelta(model, TokenOrSingleKey(k => !k.Contains('.')), null,
                 Tensors.Keys.Any(k => k.Contains("to_q_custom_diffusion", StringComparison.Ordinal)), requireNewToken: false),
             "textual-inversion" => new TextualInversionDelta(model, TokenOrSingleKey(_ => true), null,
-                vectors: (int)SingleEmbedding().shape[0], requireNewToken: false),
+                vectors: SingleEmbedding() is { } rows && rows.dim() == 2 ? (int)rows.shape[0] : 1, requireNewToken: false),
             _ => throw new InvalidCheckpointException(Source, $"unknown concept method '{Method}': expected svdiff, dreambooth, full, custom-diffusion, textual-inversion or lora"),
         };
         try
