@@ -46,13 +46,7 @@ public sealed class EmbeddingFormatTests
         return path;
     }
 
-    private static Tensor SampleLatents(string concept)
-    {
-        string latents = Path.Combine(TestPaths.NewTempDirectory(), "latents.safetensors");
-        CliRunner.RunOk("sample", "--model", Tiny, "--concept", concept, "--prompt", "a {} on the beach", "--placeholder", "mytok",
-            "--class", "dog", "--strategy", "base", "--steps", "2", "--no-decode", "--latents-out", latents, "--out", TestPaths.NewTempDirectory());
-        return SafetensorsFile.Load(latents)["latents"];
-    }
+    private static Tensor SampleLatents(string concept) => ConceptSampling.Latents(concept, "mytok");
 
     [Fact]
     public void One_vector_a1111_files_named_by_their_trigger_word_sample_the_latents_of_the_same_row_as_learned_embeds()

@@ -38,13 +38,7 @@ public sealed class LoraFormatTests
         return path;
     }
 
-    private static Tensor SampleLatents(string concept)
-    {
-        string latents = Path.Combine(TestPaths.NewTempDirectory(), "latents.safetensors");
-        CliRunner.RunOk("sample", "--model", Tiny, "--concept", concept, "--prompt", "a {} on the beach", "--placeholder", "sks",
-            "--class", "dog", "--strategy", "base", "--steps", "2", "--no-decode", "--latents-out", latents, "--out", TestPaths.NewTempDirectory());
-        return SafetensorsFile.Load(latents)["latents"];
-    }
+    private static Tensor SampleLatents(string concept) => ConceptSampling.Latents(concept, "sks");
 
     [Fact]
     public void A_kohya_file_converted_from_a_peft_lora_samples_the_same_latents_and_its_multiplier_is_the_peft_scale()
