@@ -143,6 +143,45 @@ public sealed class LoraFormatTests
     }
 
     [Fact]
+    public void Kohya_layers_with_their_own_ranks_and_alphas_keep_them_through_a_peft_export()
+    {
+        var generator = new TorchSharp.torch.Generator(6);
+        string q = "lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q", v = "lora_te_text_model_encoder_layers_0_self_attn_v_proj";
+        string path = Path.Combine(TestPaths.NewTempDirectory(), "mixed.safetensors");
+        using (var sd = StableDiffusionModel.Load(Tiny, ComputeOptions.Cpu))
+        {
+            var shapeQ = ModuleTree.Parameters(sd.Unet)["down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q.weight"].shape;
+            var shapeV = ModuleTree.Parameters(sd.TextEncoder)["text_model.encoder.layers.0.self_attn.v_proj.weight"].shape;
+            SafetensorsFile.Save(path, new Dictionary<string, Tensor>
+            {
+                [$"{q}.lora_down.weight"] = randn([2, shapeQ[1]], generator: generator),
+                [$"{q}.lora_up.weight"] = randn([shapeQ[0], 2], generator: generator),
+                [$"{q}.alpha"] = tensor(1f),
+                [$"{v}.lora_down.weight"] = randn([3, shapeV[1]], generator: generator),
+                [$"{v}.lora_up.weight"] = randn([shapeV[0], 3], generator: generator),
+                [$"{v}.alpha"] = tensor(6f),
+            });
+        }
+        string peft = Export(path, "peft", "mixed-peft.safetensors", "--model", Tiny);
+        using (var file = SafetensorsFile.Open(peft))
+        {
+            Assert.Equal("1", file.Metadata["lora_alpha.unet.down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q"]);
+            Assert.Equal("6", file.Metadata["lora_alpha.text_encoder.text_model.encoder.layers.0.self_attn.v_proj"]);
+        }
+        using var kohyaModel = StableDiffusionModel.Load(Tiny, ComputeOptions.Cpu);
+        using var peftModel = StableDiffusionModel.Load(Tiny, ComputeOptions.Cpu);
+        Dictionary<string, Tensor> Applied(StableDiffusionModel sd, string concept)
+        {
+            using var checkpoint = ConceptCheckpoint.Load(concept);
+            checkpoint.ApplyTo(new ConceptModel(sd.Unet, sd.TextEncoder));
+            return ModuleTree.Parameters(sd.Unet).Concat(ModuleTree.Parameters(sd.TextEncoder)).ToDictionary(kv => kv.Key, kv => (Tensor)kv.Value);
+        }
+        var fromKohya = Applied(kohyaModel, path);
+        var fromPeft = Applied(peftModel, peft);
+        foreach (var (name, value) in fromKohya) Assert.Equal(0.0, TensorAssert.MaxAbsDifference(fromPeft[name], value));
+    }
+
+    [Fact]
     public void Kohya_keys_that_match_no_module_fail_in_one_line_with_their_count_and_the_first_few()
     {
         using var sd = StableDiffusionModel.Load(Tiny, ComputeOptions.Cpu);
