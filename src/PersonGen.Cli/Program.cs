@@ -16,6 +16,7 @@ public static class Program
         TrainCommand.Create,
         WorldCommand.Create,
         DemoCommand.Create,
+        ExportCommand.Create,
     ];
 
     /// <summary>The root command with its global options and every subcommand.</summary>

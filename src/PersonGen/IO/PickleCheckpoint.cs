@@ -48,6 +48,38 @@ public static partial class PickleCheckpoint
         }
     }
 
+    /// <summary>
+    /// Loads a torch.save'd tree of plain values (dicts, lists, strings, numbers, tensors), such as an A1111
+    /// embedding. The caller owns the tensors (<see cref="DisposeTensors"/>).
+    /// </summary>
+    /// <exception cref="InvalidCheckpointException">Missing, not a zip-format archive, or holding a Python object.</exception>
+    public static Hashtable LoadTree(string path)
+    {
+        if (!File.Exists(path)) throw new InvalidCheckpointException(path, "file not found");
+        Hashtable table = Unpickle(path);
+        if (Values(table).FirstOrDefault(v => v is not (null or string or bool or int or long or double or Tensor or Hashtable or ArrayList or object[])) is { } foreign)
+        {
+            DisposeTensors(table);
+            throw new InvalidCheckpointException(path, $"holds a {Describe(foreign)}, not only tensors and plain values; it is refused unread");
+        }
+        return table;
+    }
+
+    /// <summary>Disposes every tensor inside a tree from <see cref="LoadTree"/>.</summary>
+    public static void DisposeTensors(object? tree)
+    {
+        foreach (var value in Values(tree)) if (value is Tensor tensor) tensor.Dispose();
+    }
+
+    /// <summary>The value and, for dicts and lists, everything inside it.</summary>
+    private static IEnumerable<object?> Values(object? tree)
+    {
+        yield return tree;
+        IEnumerable? children = tree switch { Hashtable table => table.Values, ArrayList or object[] => (IEnumerable)tree, _ => null };
+        if (children is null) yield break;
+        foreach (var child in children) foreach (var value in Values(child)) yield return value;
+    }
+
     private static Hashtable Unpickle(string path)
     {
         try

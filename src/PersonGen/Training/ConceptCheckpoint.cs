@@ -1,5 +1,6 @@
 using System.Globalization;
 using PersonGen.IO;
+using PersonGen.Training.Formats;
 using PersonGen.Training.Methods;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -10,7 +11,9 @@ namespace PersonGen.Training;
 /// A concept file: only the trained tensors plus metadata (<c>method</c>, <c>base_model</c>, <c>token</c>,
 /// <c>class</c>, <c>step</c>, method options), as one safetensors file. <see cref="Load"/> also reads files
 /// without our metadata (diffusers/PEFT LoRA, <c>learned_embeds</c>, Custom Diffusion weights) and the reference
-/// code's SVDiff checkpoint folders (<c>unet.bin</c> / <c>text_encoder.bin</c> pickles of <c>&lt;path&gt;.delta</c>).
+/// code's SVDiff checkpoint folders (<c>unet.bin</c> / <c>text_encoder.bin</c> pickles of <c>&lt;path&gt;.delta</c>), and
+/// other tools' files: kohya/A1111 and diffusers attention-processor LoRAs (<see cref="LoraFiles"/>), A1111/ComfyUI
+/// embeddings (<see cref="EmbeddingFiles"/>).
 /// </summary>
 public sealed class ConceptCheckpoint : IDisposable
 {
@@ -30,6 +33,9 @@ public sealed class ConceptCheckpoint : IDisposable
     public IReadOnlyDictionary<string, Tensor> Tensors { get; }
 
     public string? Token => Metadata.GetValueOrDefault(TokenKey);
+
+    /// <summary>Scale of a LoRA's update, from a <c>file.safetensors:0.8</c> suffix (1 without one).</summary>
+    public double Multiplier { get; private set; } = 1;
     public long? Step => Metadata.TryGetValue(StepKey, out var s) && long.TryParse(s, CultureInfo.InvariantCulture, out var v) ? v : null;
 
     /// <summary>A snapshot (copies) of what <paramref name="delta"/> trained, with metadata.</summary>
@@ -50,13 +56,24 @@ public sealed class ConceptCheckpoint : IDisposable
 
     /// <summary>
     /// Reads a concept: a <c>.safetensors</c> file, a reference <c>.bin</c> pickle of SVDiff deltas, or a reference
-    /// checkpoint folder holding <c>unet.bin</c> and/or <c>text_encoder.bin</c>.
+    /// checkpoint folder holding <c>unet.bin</c> and/or <c>text_encoder.bin</c>, an A1111 <c>.pt</c> embedding. A
+    /// <c>:0.8</c> after a path that exists sets <see cref="Multiplier"/>.
     /// </summary>
     /// <exception cref="InvalidCheckpointException">Missing, unreadable or not a concept.</exception>
     public static ConceptCheckpoint Load(string path)
     {
+        int colon = path.LastIndexOf(':');
+        if (!Path.Exists(path) && colon > 0 && Path.Exists(path[..colon])
+            && double.TryParse(path[(colon + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out double multiplier))
+        {
+            var scaled = Load(path[..colon]);
+            scaled.Multiplier = multiplier;
+            return scaled;
+        }
         if (Directory.Exists(path)) return LoadReferenceFolder(path);
         if (!File.Exists(path)) throw new InvalidCheckpointException(path, "no such concept file or folder: pass the .safetensors file written by 'persongen train'");
+        if (path.EndsWith(".pt", StringComparison.OrdinalIgnoreCase) && EmbeddingFiles.ReadPickle(path) is { } rows)
+            return Embedding(path, rows, new Dictionary<string, string>());
         if (path.EndsWith(".bin", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".pt", StringComparison.OrdinalIgnoreCase))
         {
             string component = Path.GetFileNameWithoutExtension(path) == "text_encoder" ? ConceptModel.TextEncoderComponent : ConceptModel.UnetComponent;
@@ -65,7 +82,16 @@ public sealed class ConceptCheckpoint : IDisposable
         using var file = SafetensorsFile.Open(path);
         var tensors = file.ReadAll();
         if (tensors.Count == 0) throw new InvalidCheckpointException(path, "holds no tensors: pass a trained concept file");
+        if (tensors.Count == 1 && EmbeddingFiles.Rows(tensors) is { } embedding) return Embedding(path, embedding, file.Metadata);
         return new ConceptCheckpoint(path, new Dictionary<string, string>(file.Metadata, StringComparer.Ordinal), tensors);
+    }
+
+    /// <summary>An A1111/ComfyUI embedding as a textual-inversion concept whose token is the file name (unless metadata names one).</summary>
+    private static ConceptCheckpoint Embedding(string path, Tensor rows, IReadOnlyDictionary<string, string> metadata)
+    {
+        string token = metadata.GetValueOrDefault(TokenKey) ?? EmbeddingFiles.TriggerWord(path);
+        var info = new Dictionary<string, string>(metadata, StringComparer.Ordinal) { [MethodKey] = "textual-inversion", [TokenKey] = token };
+        return new ConceptCheckpoint(path, info, new Dictionary<string, Tensor>(StringComparer.Ordinal) { [token] = rows });
     }
 
     private static ConceptCheckpoint LoadReferenceFolder(string folder)
@@ -98,7 +124,7 @@ public sealed class ConceptCheckpoint : IDisposable
     {
         var keys = tensors.Keys.ToList();
         if (keys.All(k => k.EndsWith(".delta", StringComparison.Ordinal))) return "svdiff";
-        if (keys.Any(k => k.Contains(".lora_A.", StringComparison.Ordinal))) return "lora";
+        if (LoraFiles.Detect(keys) is not null) return "lora";
         if (keys.Any(k => k.Contains("_custom_diffusion", StringComparison.Ordinal))) return "custom-diffusion";
         if (keys.Count == 1) return "textual-inversion";
         throw new InvalidCheckpointException(source, "has no 'method' metadata and its tensor names match no known concept format: pass a file written by 'persongen train'");
@@ -114,23 +140,26 @@ public sealed class ConceptCheckpoint : IDisposable
         bool hasTextEncoder = Tensors.Keys.Any(k => k.StartsWith(ConceptModel.TextEncoderComponent + ".", StringComparison.Ordinal));
         if (hasTextEncoder && model.TextEncoder is null)
             throw new ModelLoadException($"{Source}: the concept changes the text encoder but the model has none: load the base model with its text encoder");
+        if (Multiplier != 1 && Method != "lora")
+            throw new InvalidInputException($"{Source}: a multiplier (':{Multiplier.ToString(CultureInfo.InvariantCulture)}') scales LoRA concepts only, not a {Method} concept: drop it");
+        var loraLayers = Method == "lora" ? LoraFiles.Read(Tensors, Metadata, Source, model) : null;
         ConceptDelta delta = Method switch
         {
             "svdiff" => new SvdiffDelta(model, hasTextEncoder,
                 qkvOnly: Tensors.Keys.All(k => new[] { "to_q", "to_k", "to_v", "q_proj", "k_proj", "v_proj" }.Any(k.Contains))),
-            "lora" => new LoraDelta(model, LoraRank(), Metadata.TryGetValue("lora_alpha", out var alpha) ? double.Parse(alpha, CultureInfo.InvariantCulture) : null, hasTextEncoder),
+            "lora" => new LoraLayersDelta(model, loraLayers!, Multiplier),
             "dreambooth" or "full" => new DreamBoothDelta(model,
                 Metadata.GetValueOrDefault("scope") == "all" || Method == "full" ? DreamBoothScope.AllParameters : DreamBoothScope.QkvProjections,
                 hasTextEncoder, method: Method),
             "custom-diffusion" => new CustomDiffusionDelta(model, TokenOrSingleKey(k => !k.Contains('.')), null,
                 Tensors.Keys.Any(k => k.Contains("to_q_custom_diffusion", StringComparison.Ordinal)), requireNewToken: false),
             "textual-inversion" => new TextualInversionDelta(model, TokenOrSingleKey(_ => true), null,
-                vectors: (int)SingleEmbedding().shape[0], requireNewToken: false),
+                vectors: SingleEmbedding() is { } rows && rows.dim() == 2 ? (int)rows.shape[0] : 1, requireNewToken: false),
             _ => throw new InvalidCheckpointException(Source, $"unknown concept method '{Method}': expected svdiff, dreambooth, full, custom-diffusion, textual-inversion or lora"),
         };
         try
         {
-            delta.LoadTrainedTensors(NormalizedTensors(delta), Source);
+            delta.LoadTrainedTensors(loraLayers is null ? NormalizedTensors(delta) : LoraFiles.Canonical(loraLayers), Source);
             delta.Fuse();
             return delta;
         }
@@ -143,10 +172,6 @@ public sealed class ConceptCheckpoint : IDisposable
             throw;
         }
     }
-
-    private int LoraRank() =>
-        Metadata.TryGetValue("lora_rank", out var rank) ? int.Parse(rank, CultureInfo.InvariantCulture)
-        : (int)Tensors.First(kv => kv.Key.Contains(".lora_A.", StringComparison.Ordinal)).Value.shape[0];
 
     private string TokenOrSingleKey(Func<string, bool> isTokenKey) =>
         Token ?? Tensors.Keys.Where(isTokenKey).SingleOrDefault()

@@ -8,4 +8,7 @@ public interface IConceptVocabulary
 
     /// <summary>Adds <paramref name="token"/> as one new token and returns its id.</summary>
     int AddToken(string token);
+
+    /// <summary>Makes prompts encode <paramref name="token"/> as all of <paramref name="tokens"/>; a vocabulary that never encodes prompts ignores it.</summary>
+    void ExpandToken(string token, IReadOnlyList<string> tokens) { }
 }

@@ -8,4 +8,6 @@ public sealed class TokenizerVocabulary(ClipTokenizer tokenizer) : IConceptVocab
     public int? TokenId(string token) => tokenizer.SingleTokenId(token);
 
     public int AddToken(string token) => tokenizer.AddToken(token);
+
+    public void ExpandToken(string token, IReadOnlyList<string> tokens) => tokenizer.ExpandAddedToken(token, tokens);
 }

@@ -22,6 +22,7 @@ public sealed class ClipTokenizer
     private readonly ClipBytePairEncoder _bpe;
     private readonly Dictionary<string, int> _addedTokens = new(StringComparer.Ordinal);
     private List<string> _addedByLength = [];
+    private readonly Dictionary<string, IReadOnlyList<string>> _expansions = new(StringComparer.Ordinal);
 
     private ClipTokenizer(Dictionary<string, int> vocab, IReadOnlyList<(string, string)> merges, string bos, string eos,
         string unk, string pad, int maxLength, IEnumerable<KeyValuePair<string, int>> addedTokens)
@@ -149,6 +150,18 @@ public sealed class ClipTokenizer
         _addedByLength = [.. _addedTokens.Keys.OrderByDescending(t => t.Length)];
     }
 
+    /// <summary>
+    /// Makes every occurrence of the added token <paramref name="token"/> encode as the added tokens
+    /// <paramref name="tokens"/> (a multi-vector embedding: <c>tok</c> → <c>tok tok_1 tok_2</c>, as A1111 and diffusers do).
+    /// </summary>
+    /// <exception cref="InvalidInputException">A token is not an added token.</exception>
+    public void ExpandAddedToken(string token, IReadOnlyList<string> tokens)
+    {
+        var missing = tokens.Prepend(token).FirstOrDefault(t => !_addedTokens.ContainsKey(t));
+        if (missing is not null) throw new InvalidInputException($"'{missing}' is not an added token: add it before expanding '{token}'");
+        _expansions[token] = [.. tokens];
+    }
+
     /// <summary>The id of one token string (a vocabulary piece such as <c>dog&lt;/w&gt;</c> or an added token), or null.</summary>
     public int? TokenId(string token) =>
         _addedTokens.TryGetValue(token, out int added) ? added : _vocab.TryGetValue(token, out int id) ? id : null;
@@ -184,7 +197,11 @@ public sealed class ClipTokenizer
     public IReadOnlyList<int> EncodeUnpadded(string text)
     {
         var ids = new List<int> { BosId };
-        foreach (string token in Tokenize(text)) ids.Add(TokenId(token) ?? UnkId);
+        foreach (string token in Tokenize(text))
+        {
+            if (_expansions.TryGetValue(token, out var expansion)) ids.AddRange(expansion.Select(t => _addedTokens[t]));
+            else ids.Add(TokenId(token) ?? UnkId);
+        }
         ids.Add(EosId);
         return ids;
     }

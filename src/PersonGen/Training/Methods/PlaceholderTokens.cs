@@ -15,7 +15,8 @@ public static class PlaceholderTokens
         Enumerable.Range(0, vectors).Select(i => i == 0 ? token : $"{token}_{i}").ToList();
 
     /// <summary>
-    /// Ensures the tokens exist, new rows initialised from <paramref name="initializer"/>'s embedding, and returns their ids.
+    /// Ensures the tokens exist, new rows initialised from <paramref name="initializer"/>'s embedding, makes prompts
+    /// spell <paramref name="token"/> as all of them, and returns their ids.
     /// </summary>
     /// <para>requireNew: Training: a token already in the vocabulary is an error (it would not be a new concept).</para>
     public static long[] Ensure(ConceptModel model, string token, int vectors, string? initializer, bool requireNew)
@@ -40,6 +41,7 @@ public static class PlaceholderTokens
                 newRows.Add(i);
             }
         }
+        if (names.Count > 1) vocabulary.ExpandToken(token, names);
         if (newRows.Count == 0) return ids;
         var weight = embedding.weight!;
         long rows = weight.shape[0];
