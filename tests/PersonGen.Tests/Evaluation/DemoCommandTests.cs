@@ -24,6 +24,11 @@ public class DemoCommandTests
         Assert.Equal(new HashSet<string> { "base:w=7", "mixed:wc=5,ws=2", "mixed:wc=2,ws=5" }, keys);
         Assert.Equal(3 * 2, summary.RootElement.GetProperty("base:w=7").GetProperty("rows_per_image").GetDouble());
 
+        // The study file it writes is portable (paths relative to it) and is the study its results were made for.
+        using (var study = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "study.json"))))
+            Assert.Equal(Path.Combine("concept", "concept.safetensors"), study.RootElement.GetProperty("concepts")[0].GetProperty("checkpoint").GetString());
+        CliRunner.RunOk("study", "report", Path.Combine(output, "study.json"), "--out", output);
+
         var written = File.GetLastWriteTimeUtc(Path.Combine(output, "concept", "concept.safetensors"));
         CliRunner.RunOk(args); // a rerun finds the checkpoint and every job finished
         Assert.Equal(written, File.GetLastWriteTimeUtc(Path.Combine(output, "concept", "concept.safetensors")));

@@ -17,4 +17,19 @@ public class ParetoFrontTests
         Assert.True(ParetoFront.Dominates(points[1], points[2]));
         Assert.False(ParetoFront.Dominates(points[1], points[8]));
     }
+
+    [Fact]
+    public void Values_equal_up_to_rounding_are_ties()
+    {
+        // The same mean computed two ways (282/288, and the mean of per-prompt means) can differ in the last bit.
+        double flat = 282.0 / 288, nested = Math.BitDecrement(flat);
+        Assert.NotEqual(flat, nested);
+        ParetoPoint baseline = new("base", flat, 0.5), better = new("mixed", nested, 0.6), twin = new("twin", nested, 0.5);
+        Assert.True(ParetoFront.Dominates(better, baseline));
+        Assert.False(ParetoFront.Dominates(baseline, twin));
+        Assert.False(ParetoFront.Dominates(twin, baseline));
+        Assert.Equal(["mixed"], ParetoFront.Of([baseline, better, twin]).Select(p => p.Label));
+        Assert.Equal(["base", "twin"], ParetoFront.Of([baseline, twin]).Select(p => p.Label).Order());
+        Assert.Equal(["mixed", "base"], ParetoFront.Of([baseline, better], tolerance: 0).Select(p => p.Label));
+    }
 }

@@ -50,6 +50,7 @@ public sealed partial class StudyMerge
                 var match = ShardFileName().Match(Path.GetFileName(file));
                 if (!match.Success) continue;
                 var shard = new ShardSpec(int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture), int.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture));
+                if (shard.Index >= shard.Count) continue; // not a name 'study run --shard' writes
                 if (found.Count > 0 && found.First().Value.Shard.Count != shard.Count)
                     throw new InvalidInputException($"shard results of different splits: '{found.First().Value.File}' and '{file}': merge the shards of one --shard i/n split");
                 if (found.TryGetValue(shard.Index, out var twin))
