@@ -31,13 +31,14 @@ internal static class StudyStatusCommand
                 table.AddRow($"{shard.Index}", $"{shard.Done}/{shard.Total}", array is null ? "" : $"{array}_{shard.Index}", state);
             }
             console.Write(table);
+            var lines = parseResult.InvocationConfiguration.Output;
             if (jobs.Submissions.LastOrDefault() is { } last)
             {
                 string merge = StatesOf(last.MergeJobId).Values.FirstOrDefault() ?? "gone from the queue";
-                console.WriteLine($"merge job {last.MergeJobId}: {merge}");
+                lines.WriteLine($"merge job {last.MergeJobId}: {merge}");
             }
             int complete = shards.Count(s => s.Complete);
-            console.WriteLine($"{complete} of {shards.Count} shards complete"
+            lines.WriteLine($"{complete} of {shards.Count} shards complete"
                 + (complete < shards.Count ? $"; after failures resubmit the rest with 'persongen study submit {jobs.Study} --out {outDir} --slurm --resume'" : ""));
             return CliApp.Success;
         });

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using PersonGen.Evaluation.Clusters;
-using Spectre.Console;
 
 namespace PersonGen.Cli.Commands;
 
@@ -34,7 +33,8 @@ internal static class StudySubmitCommand
         };
         command.SetAction(parseResult =>
         {
-            var console = ConsoleFactory.ForOutput(parseResult);
+            // Plain writer lines: the printed commands must not be wrapped at the console width.
+            var console = parseResult.InvocationConfiguration.Output;
             string study = parseResult.GetValue(file)!, outDir = Path.GetFullPath(parseResult.GetValue(output)!);
             bool toSlurm = parseResult.GetValue(slurm), toKubernetes = parseResult.GetValue(kubernetes);
             if (toSlurm == toKubernetes) throw new InvalidInputException("study submit needs exactly one of --slurm or --kubernetes");
@@ -88,7 +88,7 @@ internal static class StudySubmitCommand
         return [name == "dotnet" ? process : "dotnet", typeof(Program).Assembly.Location];
     }
 
-    private static void Print(IAnsiConsole console, SlurmSubmitResult result, string outDir)
+    private static void Print(TextWriter console, SlurmSubmitResult result, string outDir)
     {
         string shards = result.Shards.Count == 0 ? "none (all complete)" : string.Join(',', result.Shards);
         console.WriteLine($"wrote {result.ArrayScript} and {result.MergeScript}; shards to run: {shards} of {result.ShardCount}");
