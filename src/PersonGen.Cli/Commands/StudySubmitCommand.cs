@@ -11,7 +11,7 @@ internal static class StudySubmitCommand
 {
     public static Command Create()
     {
-        var file = new Argument<string>("study") { Description = "Study file (JSON); relative model paths are resolved against the current folder." };
+        var file = new Argument<string>("study") { Description = "Study file (JSON); the tasks run a copy in DIR with its model paths made absolute." };
         var output = new Option<string>("--out") { Description = "Study output folder on storage every node shares (results, images, scripts).", Required = true };
         var slurm = new Option<bool>("--slurm") { Description = "Write DIR/slurm/array.sbatch and merge.sbatch and submit them with sbatch." };
         var kubernetes = new Option<bool>("--kubernetes") { Description = "Write DIR/k8s/study-job.yaml (Indexed Job) and merge-job.yaml; nothing is applied." };

@@ -12,13 +12,12 @@ public class ClusterSubmitTests
 {
     private static readonly string Models = Path.Combine(TestPaths.RepoRoot, "models", "shapes-world");
 
-    /// <summary>A 12-job study whose base model path is relative to the current folder.</summary>
+    /// <summary>A 12-job study of the shipped world model.</summary>
     private static string WriteStudy(string folder)
     {
         string path = Path.Combine(folder, "study.json");
-        string relative = Path.GetRelativePath(Environment.CurrentDirectory, Models);
         File.WriteAllText(path, $$"""
-            {"base_model": "{{relative}}", "concepts": [{"name": "checker-square", "class": "square"}],
+            {"base_model": "{{Models}}", "concepts": [{"name": "checker-square", "class": "square"}],
              "prompts": ["a photo of a {} on sand", "a photo of a {} on ocean"], "seeds": [0, 1, 2],
              "images_per_prompt": 1, "steps": 3, "strategies": ["base:w=7", "superclass:w=7"]}
             """);
@@ -81,8 +80,8 @@ public class ClusterSubmitTests
             new SlurmJobs { Study = study, Shards = 3 }.Save(outDir);
             SlurmStudySubmitter.Submit(study, outDir, 4, new SlurmSettings(), ["persongen"], dryRun: true, resume: true);
         }).Message);
-        File.WriteAllText(study, File.ReadAllText(study).Replace("shapes-world", "no-such-model"));
-        Assert.Contains("base_model", CliRunner.Run("study", "submit", study, "--out", outDir, "--slurm", "--shards", "2", "--dry-run").Error);
+        File.WriteAllText(study, File.ReadAllText(study).Replace("\"class\": \"square\"", "\"class\": \"square\", \"checkpoint\": \"/no/such.safetensors\""));
+        Assert.Contains("checkpoint '/no/such.safetensors' not found", CliRunner.Run("study", "submit", study, "--out", outDir, "--slurm", "--shards", "2", "--dry-run").Error);
         Assert.Contains("no ", CliRunner.Run("study", "status", Path.Combine(folder, "none")).Error);
     }
 

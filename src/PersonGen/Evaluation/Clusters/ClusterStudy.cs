@@ -18,17 +18,20 @@ public static class ClusterStudy
     /// <summary>The file name of the study copy inside <c>DIR/slurm</c> or <c>DIR/k8s</c>.</summary>
     public const string StudyFileName = "study.json";
 
-    /// <summary>Loads <paramref name="studyPath"/>, makes its model paths absolute (against the current folder) and writes it to <paramref name="folder"/>.</summary>
+    /// <summary>
+    /// Loads <paramref name="studyPath"/>, makes its model paths absolute (a base model that is no path here, such as
+    /// a hub id, stays as written) and writes it to <paramref name="folder"/>.
+    /// </summary>
     /// <returns>The absolute path of the copy and the study.</returns>
-    /// <exception cref="InvalidInputException">The study is invalid, or its base model or a concept checkpoint does not exist.</exception>
+    /// <exception cref="InvalidInputException">The study is invalid, or a concept checkpoint does not exist.</exception>
     public static (string Path, StudyDefinition Study) WriteResolvedCopy(string studyPath, string folder)
     {
         var study = StudyDefinition.Load(studyPath);
+        string baseModel = System.IO.Path.GetFullPath(study.BaseModel);
         var resolved = study with
         {
-            BaseModel = ExistingPath(study.BaseModel, "base_model"),
-            Concepts = study.Concepts.Select(c => c.Checkpoint is { } checkpoint
-                ? c with { Checkpoint = ExistingPath(checkpoint, $"concepts[{c.Name}].checkpoint") } : c).ToArray(),
+            BaseModel = Directory.Exists(baseModel) || File.Exists(baseModel) ? baseModel : study.BaseModel,
+            Concepts = study.Concepts.Select(c => c.Checkpoint is { } checkpoint ? c with { Checkpoint = ExistingCheckpoint(c.Name, checkpoint) } : c).ToArray(),
         };
         Directory.CreateDirectory(folder);
         string path = System.IO.Path.GetFullPath(System.IO.Path.Combine(folder, StudyFileName));
@@ -36,9 +39,9 @@ public static class ClusterStudy
         return (path, resolved);
     }
 
-    /// <summary>The absolute model paths of a (resolved) study: the base model folder and every concept checkpoint.</summary>
+    /// <summary>The absolute model paths of a (resolved) study: the base model folder (unless a hub id) and every concept checkpoint.</summary>
     public static IReadOnlyList<string> ModelPaths(StudyDefinition study) =>
-        [study.BaseModel, .. study.Concepts.Select(c => c.Checkpoint).OfType<string>()];
+        new[] { study.BaseModel }.Concat(study.Concepts.Select(c => c.Checkpoint).OfType<string>()).Where(System.IO.Path.IsPathRooted).ToArray();
 
     /// <summary>Jobs done and total of each of <paramref name="shardCount"/> shards; a shard without a database has done none.</summary>
     public static IReadOnlyList<ShardState> ReadShards(StudyDefinition study, string outDir, int shardCount)
@@ -68,11 +71,11 @@ public static class ClusterStudy
             ? word
             : "'" + word.Replace("'", "'\\''") + "'";
 
-    private static string ExistingPath(string path, string field)
+    private static string ExistingCheckpoint(string concept, string path)
     {
         string full = System.IO.Path.GetFullPath(path);
         if (!File.Exists(full) && !Directory.Exists(full))
-            throw new InvalidInputException($"study {field} '{path}' not found (looked at {full}): fix the path in the study file or submit from the folder it is relative to");
+            throw new InvalidInputException($"study concept '{concept}': checkpoint '{path}' not found (looked at {full}): fix \"checkpoint\" in the study file");
         return full;
     }
 }

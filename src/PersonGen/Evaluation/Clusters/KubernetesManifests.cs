@@ -54,7 +54,8 @@ public static class KubernetesManifests
         if (settings.GpusPerPod < 0) throw new InvalidInputException($"GPUs per pod = {settings.GpusPerPod}: use 0 or more");
         string folder = Folder(outDir), results = Path.GetFullPath(outDir);
         var (studyCopy, study) = ClusterStudy.WriteResolvedCopy(studyPath, folder);
-        string models = CommonFolder(ClusterStudy.ModelPaths(study));
+        var modelPaths = ClusterStudy.ModelPaths(study);
+        string? models = modelPaths.Count > 0 ? CommonFolder(modelPaths) : null;
         string name = "persongen-" + NameSlug(Path.GetFileName(results));
         string program = string.Join(' ', persongen.Select(ClusterStudy.ShellQuote));
         string studyArgument = ClusterStudy.ShellQuote(studyCopy), output = ClusterStudy.ShellQuote(results);
@@ -93,7 +94,7 @@ public static class KubernetesManifests
         yaml.AppendLine("    app.kubernetes.io/name: persongen");
     }
 
-    private static void Pod(StringBuilder yaml, KubernetesSettings settings, string container, string script, string results, string models, bool gpus)
+    private static void Pod(StringBuilder yaml, KubernetesSettings settings, string container, string script, string results, string? models, bool gpus)
     {
         yaml.AppendLine("  template:");
         yaml.AppendLine("    spec:");
@@ -115,13 +116,17 @@ public static class KubernetesManifests
         yaml.AppendLine("          volumeMounts:");
         yaml.AppendLine("            - name: results");
         yaml.AppendLine($"              mountPath: {Quote(results)}");
-        yaml.AppendLine("            - name: models");
-        yaml.AppendLine($"              mountPath: {Quote(models)}");
-        yaml.AppendLine("              readOnly: true");
+        if (models is not null)
+        {
+            yaml.AppendLine("            - name: models");
+            yaml.AppendLine($"              mountPath: {Quote(models)}");
+            yaml.AppendLine("              readOnly: true");
+        }
         yaml.AppendLine("      volumes:");
         yaml.AppendLine("        - name: results");
         yaml.AppendLine("          persistentVolumeClaim:");
         yaml.AppendLine($"            claimName: {Quote(settings.ResultsClaim)}");
+        if (models is null) return; // a hub id only: the image or its cache supplies the model
         yaml.AppendLine("        - name: models");
         yaml.AppendLine("          persistentVolumeClaim:");
         yaml.AppendLine($"            claimName: {Quote(settings.ModelsClaim)}");
