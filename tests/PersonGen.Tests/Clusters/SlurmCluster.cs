@@ -100,6 +100,13 @@ public sealed class SlurmCluster : IDisposable
 
     public void Dispose()
     {
+        // Jobs left by a failed test would outlive slurmd in their slurmstepd; this cluster's jobs only (SLURM_CONF).
+        if (_pidFiles.Count == 3 && Find("scancel") is not null)
+        {
+            Output("scancel", "--user=root");
+            var clock = Stopwatch.StartNew();
+            while (Output("squeue", "-h", "-o", "%i").Trim().Length > 0 && clock.Elapsed < TimeSpan.FromSeconds(30)) Thread.Sleep(500);
+        }
         foreach (string pidFile in Enumerable.Reverse(_pidFiles))
         {
             if (!File.Exists(pidFile) || !int.TryParse(File.ReadAllText(pidFile).Trim(), out int pid)) continue;
