@@ -17,7 +17,7 @@ public static class StudyCommand
     {
         var study = new Command("study", "Run a strategy study and report it (metric tables, Pareto fronts, plots, HTML).")
         {
-            CreateRun(), CreateMerge(), CreateReport(),
+            CreateRun(), CreateMerge(), CreateReport(), StudySubmitCommand.Create(), StudyStatusCommand.Create(),
         };
         return study;
     }
