@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
-using PersonGen.Evaluation;
 using PersonGen.Evaluation.Demo;
+using PersonGen.Evaluation.Studies;
 using Spectre.Console;
 
 namespace PersonGen.Cli.Commands;
@@ -56,14 +56,8 @@ public static class DemoCommand
             console.MarkupLineInterpolated($"[bold]PersonGen demo[/]: concept '{options.Concept}' ({options.Method}, {options.FineTuneSteps} steps, lr {LearningRateText(options.EffectiveLearningRate)}) into {options.BaseModel}");
             console.MarkupLineInterpolated($"writing to {Path.GetFullPath(options.OutDir)}");
             var result = ProgressDisplay.Run(console, progress => BuiltInDemo.Run(options, GlobalOptions.Compute(parseResult), progress));
-            var front = ParetoFront.Of(result.Aggregates.Select(a => new ParetoPoint(a.Strategy, a.Context, a.Identity)).ToList())
-                .Select(p => p.Label).ToHashSet();
-            var table = new Table().AddColumns("strategy", "identity", "context", "rows/image", "sampling s", "Pareto front");
-            foreach (var a in result.Aggregates)
-                table.AddRow(Markup.Escape(a.Strategy), $"{a.Identity:0.000}", $"{a.Context:0.000}", $"{a.RowsPerImage:0.#}",
-                    result.SamplingByStrategy.TryGetValue(a.Strategy, out var t) ? t.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) : "-",
-                    front.Contains(a.Strategy) ? "yes" : "");
-            console.Write(table);
+            console.Write(StudyCommand.AggregateTable(result.Aggregates, ShapesMetric.All.Select(m => m.Name).ToArray(), ("sampling s",
+                a => result.SamplingByStrategy.TryGetValue(a.Strategy, out var t) ? t.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) : "-")));
             double sampling = result.SamplingByStrategy.Values.Sum(t => t.TotalSeconds);
             console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"time: total {result.Total.TotalSeconds:0} s = fine-tuning {result.FineTuning.TotalSeconds:0} s + sampling {sampling:0} s + metrics {result.Metrics.TotalSeconds:0} s (+ loading and reports)"));

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using PersonGen.Evaluation;
+using System.Globalization;
 using PersonGen.Evaluation.Studies;
 using PersonGen.Runtime;
 using Spectre.Console;
@@ -13,6 +13,9 @@ namespace PersonGen.Cli.Commands;
 /// </summary>
 public static class StudyCommand
 {
+    // Study files name the world's metrics by default, so they are registered before any study is read.
+    static StudyCommand() => ShapesMetric.Register();
+
     public static Command Create()
     {
         var study = new Command("study", "Run a strategy study and report it (metric tables, Pareto fronts, plots, HTML).")
@@ -56,11 +59,11 @@ public static class StudyCommand
         return command;
     }
 
-    /// <summary>Runs a study (or one shard) with the diffusion engine and the shapes-world scorer, showing progress.</summary>
+    /// <summary>Runs a study (or one shard) with the diffusion engine and the study's registered metrics, showing progress.</summary>
     internal static StudyRunResult Run(IAnsiConsole console, StudyDefinition definition, string outDir, ShardSpec shard, ComputeOptions compute)
     {
         using var engine = new DiffusionStudyEngine(definition.BaseModel, compute);
-        var runner = new StudyRunner(definition, engine, new ShapesImageScorer(), outDir);
+        var runner = new StudyRunner(definition, engine, StudyMetrics.Of(definition).All, outDir);
         return ProgressDisplay.Run(console, progress =>
             runner.Run(shard, new Progress<StudyProgress>(p => progress.Report(new ProgressUpdate("study jobs", p.Done, p.Total)))));
     }
@@ -125,15 +128,23 @@ public static class StudyCommand
         string? partialNote = done < jobs.Count ? $"{done} of {jobs.Count} jobs finished" : null;
         if (partialNote is not null && !partial)
             throw new InvalidInputException($"results in {outDir} are partial ({partialNote}): finish the study, or pass --partial to report what there is");
-        var aggregates = StudyReport.Write(outDir, store.ReadAll(), definition.ExpandedStrategies(), partialNote);
-        var front = ParetoFront.Of(aggregates.Select(a => new ParetoPoint(a.Strategy, a.Context, a.Identity)).ToList())
-            .Select(p => p.Label).ToHashSet();
-        var table = new Table().AddColumns("strategy", "identity", "context", "rows/image", "Pareto front");
-        foreach (var a in aggregates)
-            table.AddRow(Markup.Escape(a.Strategy), $"{a.Identity:0.000}", $"{a.Context:0.000}", $"{a.RowsPerImage:0.#}", front.Contains(a.Strategy) ? "yes" : "");
-        console.Write(table);
+        var metrics = StudyMetrics.Of(definition);
+        var aggregates = StudyReport.Write(outDir, store.ReadAll(), metrics, definition.ExpandedStrategies(), partialNote);
+        console.Write(AggregateTable(aggregates, metrics.Names.ToArray()));
         if (partialNote is not null) console.WriteLine($"partial report: {partialNote}");
         console.WriteLine($"report: {Path.Combine(outDir, "report.html")}");
         return aggregates;
+    }
+
+    /// <summary>One row per strategy: each metric, rows per image, an optional extra column, and Pareto-front membership.</summary>
+    internal static Table AggregateTable(IReadOnlyList<StrategyAggregate> aggregates, IReadOnlyList<string> metrics,
+        (string Header, Func<StrategyAggregate, string> Cell)? extra = null)
+    {
+        string[] headers = ["strategy", .. metrics, "rows/image", .. extra is { } e ? new[] { e.Header } : [], "Pareto front"];
+        var table = new Table().AddColumns(headers);
+        foreach (var a in aggregates)
+            table.AddRow([Markup.Escape(a.Strategy), .. metrics.Select(m => a.Values[m].ToString("0.000", CultureInfo.InvariantCulture)),
+                a.RowsPerImage.ToString("0.#", CultureInfo.InvariantCulture), .. extra is { } x ? new[] { x.Cell(a) } : [], a.OnFront ? "yes" : ""]);
+        return table;
     }
 }

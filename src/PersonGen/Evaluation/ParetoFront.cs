@@ -1,6 +1,6 @@
 namespace PersonGen.Evaluation;
 
-/// <summary>The non-dominated points of a set, maximising both context (x) and identity (y).</summary>
+/// <summary>The non-dominated points of a set, maximising both x and y.</summary>
 public static class ParetoFront
 {
     /// <summary>
@@ -11,11 +11,11 @@ public static class ParetoFront
 
     /// <summary>
     /// Points that no other point dominates (at least as good on both axes and better on one, beyond
-    /// <paramref name="tolerance"/>), sorted by increasing context. Ties within the tolerance are all kept.
+    /// <paramref name="tolerance"/>), sorted by increasing x. Ties within the tolerance are all kept.
     /// </summary>
     public static IReadOnlyList<ParetoPoint> Of(IReadOnlyList<ParetoPoint> points, double tolerance = DefaultTolerance) =>
         points.Where(p => !points.Any(q => Dominates(q, p, tolerance)))
-            .OrderBy(p => p.Context).ThenByDescending(p => p.Identity).ThenBy(p => p.Label, StringComparer.Ordinal)
+            .OrderBy(p => p.X).ThenByDescending(p => p.Y).ThenBy(p => p.Label, StringComparer.Ordinal)
             .ToArray();
 
     /// <summary>
@@ -23,6 +23,6 @@ public static class ParetoFront
     /// differences up to <paramref name="tolerance"/> are ties.
     /// </summary>
     public static bool Dominates(ParetoPoint a, ParetoPoint b, double tolerance = DefaultTolerance) =>
-        a.Context >= b.Context - tolerance && a.Identity >= b.Identity - tolerance
-        && (a.Context > b.Context + tolerance || a.Identity > b.Identity + tolerance);
+        a.X >= b.X - tolerance && a.Y >= b.Y - tolerance
+        && (a.X > b.X + tolerance || a.Y > b.Y + tolerance);
 }

@@ -1,4 +1,4 @@
 namespace PersonGen.Evaluation;
 
-/// <summary>A labelled point of a fidelity/editability plane: <see cref="Context"/> on x, <see cref="Identity"/> on y.</summary>
-public sealed record ParetoPoint(string Label, double Context, double Identity);
+/// <summary>A labelled point of a plane whose two axes are both maximised: <see cref="X"/> and <see cref="Y"/>.</summary>
+public sealed record ParetoPoint(string Label, double X, double Y);

@@ -55,10 +55,10 @@ public class ClusterSubmitTests
         string study = WriteStudy(folder);
         var definition = StudyDefinition.Load(study);
         foreach (int shard in new[] { 0, 2 })
-            new StudyRunner(definition, new FakeShapesEngine(), new ShapesImageScorer(), outDir).Run(new ShardSpec(shard, 3));
+            new StudyRunner(definition, new FakeShapesEngine(), ShapesMetric.All, outDir).Run(new ShardSpec(shard, 3));
         // Shard 1 holds one finished job of its four.
         Assert.Throws<InvalidOperationException>(() =>
-            new StudyRunner(definition, new FakeShapesEngine(failAtCall: 2), new ShapesImageScorer(), outDir).Run(new ShardSpec(1, 3)));
+            new StudyRunner(definition, new FakeShapesEngine(failAtCall: 2), ShapesMetric.All, outDir).Run(new ShardSpec(1, 3)));
 
         var shards = ClusterStudy.ReadShards(definition, outDir, 3);
         Assert.Equal([(4, 4), (1, 4), (4, 4)], shards.Select(s => (s.Done, s.Total)));

@@ -55,15 +55,16 @@ public static class BuiltInDemo
         File.WriteAllText(Path.Combine(options.OutDir, "study.json"), JsonSerializer.Serialize(portable, new JsonSerializerOptions { WriteIndented = true }));
 
         using var engine = new TimedEngine(new DiffusionStudyEngine(options.BaseModel, compute));
-        var scorer = new TimedScorer(new ShapesImageScorer());
-        var runner = new StudyRunner(study, engine, scorer, options.OutDir);
+        var scoring = new Stopwatch();
+        var metrics = ShapesMetric.All.Select(m => (IImageMetric)new TimedMetric(m, scoring)).ToArray();
+        var runner = new StudyRunner(study, engine, metrics, options.OutDir);
         runner.Run(progress: new Progress<StudyProgress>(p => progress?.Report(new ProgressUpdate("study jobs", p.Done, p.Total))),
             cancellationToken: cancellation);
         using var store = StudyResultStore.Open(Path.Combine(options.OutDir, ShardSpec.All.ResultsFileName));
-        var aggregates = StudyReport.Write(options.OutDir, store.ReadAll(), study.ExpandedStrategies());
+        var aggregates = StudyReport.Write(options.OutDir, store.ReadAll(), StudyMetrics.Of(study, metrics), study.ExpandedStrategies());
         total.Stop();
         return new DemoResult(Path.Combine(options.OutDir, "report.html"), aggregates, fineTuning.Elapsed, engine.ByStrategy,
-            scorer.Elapsed, total.Elapsed);
+            scoring.Elapsed, total.Elapsed);
     }
 
     private static void FineTune(DemoOptions options, ShapesConcept concept, string conceptDir, ComputeOptions compute,
@@ -130,17 +131,24 @@ public static class BuiltInDemo
         public void Dispose() => inner.Dispose();
     }
 
-    /// <summary>Adds up scoring time.</summary>
-    private sealed class TimedScorer(IImageScorer inner) : IImageScorer
+    /// <summary>Adds up scoring time on <paramref name="clock"/>.</summary>
+    private sealed class TimedMetric(IImageMetric inner, Stopwatch clock) : IImageMetric
     {
-        public TimeSpan Elapsed { get; private set; }
+        public string Name => inner.Name;
 
-        public ImageScore Score(SKBitmap image, StudyJob job)
+        public bool HigherIsBetter => inner.HigherIsBetter;
+
+        public IReadOnlyList<double> Score(IReadOnlyList<SKBitmap> images, StudyJob job)
         {
-            var clock = Stopwatch.StartNew();
-            var score = inner.Score(image, job);
-            Elapsed += clock.Elapsed;
-            return score;
+            clock.Start();
+            try
+            {
+                return inner.Score(images, job);
+            }
+            finally
+            {
+                clock.Stop();
+            }
         }
     }
 }

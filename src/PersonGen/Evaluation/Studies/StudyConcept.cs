@@ -4,7 +4,10 @@ using PersonGen.Training;
 
 namespace PersonGen.Evaluation.Studies;
 
-/// <summary>A concept of a study: its name, fine-tuning method and checkpoint, placeholder token and class word.</summary>
+/// <summary>
+/// A concept of a study: its name, fine-tuning method and checkpoint, placeholder token, class word, and the folder of
+/// reference images (the user's photos) that metrics comparing against the subject read.
+/// </summary>
 public sealed record StudyConcept
 {
     [JsonPropertyName("name")] public required string Name { get; init; }
@@ -12,6 +15,7 @@ public sealed record StudyConcept
     [JsonPropertyName("checkpoint")] public string? Checkpoint { get; init; }
     [JsonPropertyName("token")] public string Token { get; init; } = "sks";
     [JsonPropertyName("class")] public required string ClassWord { get; init; }
+    [JsonPropertyName("reference_images")] public string? ReferenceImages { get; init; }
 
     /// <summary>Checks method, token and class against what a <c>.safetensors</c> checkpoint records it was trained with.</summary>
     /// <exception cref="PersonGenException">The checkpoint is unreadable, or records another method, token or class.</exception>

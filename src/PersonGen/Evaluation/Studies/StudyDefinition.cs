@@ -9,8 +9,9 @@ namespace PersonGen.Evaluation.Studies;
 /// images per prompt, steps and strategy specs with grids, e.g.
 /// <code>{"base_model": "models/shapes-base", "concepts": [{"name": "checker-square", "method": "svdiff",
 ///  "checkpoint": "c.safetensors", "token": "sks", "class": "square"}], "prompts": ["a photo of a {} on sand"],
-///  "seeds": [0, 1], "images_per_prompt": 4, "steps": 25, "strategies": ["base:w=7", "mixed:ws=0..7:0.5,wc=7-ws"]}</code>
-/// Relative paths (base model, checkpoints) are relative to the study file's folder.
+///  "seeds": [0, 1], "images_per_prompt": 4, "steps": 25, "strategies": ["base:w=7", "mixed:ws=0..7:0.5,wc=7-ws"],
+///  "metrics": ["identity", "context"], "axes": {"x": "context", "y": "identity"}}</code>
+/// Relative paths (base model, checkpoints, reference images) are relative to the study file's folder.
 /// </summary>
 public sealed record StudyDefinition
 {
@@ -21,6 +22,12 @@ public sealed record StudyDefinition
     [JsonPropertyName("images_per_prompt")] public int ImagesPerPrompt { get; init; } = 4;
     [JsonPropertyName("steps")] public int Steps { get; init; } = 25;
     [JsonPropertyName("strategies")] public IReadOnlyList<string> Strategies { get; init; } = [];
+
+    /// <summary>The per-image metrics, by <see cref="MetricRegistry"/> name, in column order; the world's by default.</summary>
+    [JsonPropertyName("metrics")] public IReadOnlyList<string> Metrics { get; init; } = ["identity", "context"];
+
+    /// <summary>The two metrics (of <see cref="Metrics"/>) on the Pareto plot's axes.</summary>
+    [JsonPropertyName("axes")] public StudyAxes Axes { get; init; } = new();
 
     /// <summary>The file the study was loaded from (null when built in code); names the study in messages.</summary>
     [JsonIgnore] public string? SourcePath { get; init; }
@@ -48,7 +55,11 @@ public sealed record StudyDefinition
         {
             SourcePath = path,
             BaseModel = ResolveIfPresent(folder, study.BaseModel),
-            Concepts = study.Concepts.Select(c => c.Checkpoint is { } checkpoint ? c with { Checkpoint = Resolve(folder, checkpoint) } : c).ToArray(),
+            Concepts = study.Concepts.Select(c => c with
+            {
+                Checkpoint = c.Checkpoint is { } checkpoint ? Resolve(folder, checkpoint) : null,
+                ReferenceImages = c.ReferenceImages is { } references ? Resolve(folder, references) : null,
+            }).ToArray(),
         };
         study.Validate();
         return study;
@@ -70,6 +81,7 @@ public sealed record StudyDefinition
         if (root.TryGetProperty("concepts", out var concepts) && concepts.ValueKind == JsonValueKind.Array)
             foreach (var concept in concepts.EnumerateArray().Where(c => c.ValueKind == JsonValueKind.Object))
                 CheckKeys(path, concept, KeysOf<StudyConcept>(), "concept ");
+        if (root.TryGetProperty("axes", out var axes) && axes.ValueKind == JsonValueKind.Object) CheckKeys(path, axes, KeysOf<StudyAxes>(), "axes ");
     }
 
     private static void CheckKeys(string path, JsonElement element, IReadOnlyList<string> known, string what)
@@ -95,6 +107,14 @@ public sealed record StudyDefinition
             throw new InvalidInputException($"study prompt '{prompt}' has no {{}} placeholder: write e.g. \"a photo of a {{}} on sand\"");
         foreach (var duplicate in Concepts.GroupBy(c => c.Name).Where(g => g.Count() > 1))
             throw new InvalidInputException($"study concept '{duplicate.Key}' is listed twice: give each concept a unique name");
+        if (Metrics.Count == 0) throw new InvalidInputException("study has no metrics: list metric names such as \"identity\" under \"metrics\" (or leave the key out)");
+        foreach (string metric in Metrics.Where(m => !MetricRegistry.IsKey(m)))
+            throw new InvalidInputException($"study metric '{metric}' is not a plain name: use letters, digits, '_' or '-' under \"metrics\"");
+        foreach (var duplicate in Metrics.GroupBy(m => m, StringComparer.Ordinal).Where(g => g.Count() > 1))
+            throw new InvalidInputException($"study metric '{duplicate.Key}' is listed twice under \"metrics\": list each metric once");
+        foreach (var (key, axis) in new[] { ("x", Axes.X), ("y", Axes.Y) }.Where(a => !Metrics.Contains(a.Item2, StringComparer.Ordinal)))
+            throw new InvalidInputException($"study axes \"{key}\" is '{axis}', which is not one of \"metrics\" [{string.Join(", ", Metrics)}]: name one of them");
+        if (Axes.X == Axes.Y) throw new InvalidInputException($"study axes \"x\" and \"y\" are both '{Axes.X}': put two different metrics on the axes");
         _ = ExpandedStrategies();
     }
 

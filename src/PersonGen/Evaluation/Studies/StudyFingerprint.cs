@@ -6,14 +6,14 @@ namespace PersonGen.Evaluation.Studies;
 
 /// <summary>
 /// The identity of a study's output: a SHA-256 over its canonical content (expanded strategies, concepts with their
-/// checkpoints' bytes, distinct prompts and seeds, images per prompt, steps, and the base model folder's bytes), so
+/// checkpoints' and reference images' bytes, distinct prompts and seeds, images per prompt, steps, metric names, and the base model folder's bytes), so
 /// results are never reused for a study that would generate different images. Formatting, comments, key order and
 /// file locations do not change it.
 /// </summary>
 public static class StudyFingerprint
 {
     /// <summary>The first 16 hex digits of the hash.</summary>
-    /// <exception cref="InvalidInputException">A concept's checkpoint does not exist.</exception>
+    /// <exception cref="InvalidInputException">A concept's checkpoint or reference images do not exist.</exception>
     public static string Of(StudyDefinition study)
     {
         var canonical = new
@@ -25,20 +25,22 @@ public static class StudyFingerprint
                 method = c.Method,
                 token = c.Token,
                 @class = c.ClassWord,
-                checkpoint = c.Checkpoint is { } path ? ContentHash(ExistingCheckpoint(c, path)) : null,
+                checkpoint = c.Checkpoint is { } path ? ContentHash(Existing(c, path, "checkpoint")) : null,
+                reference_images = c.ReferenceImages is { } references ? ContentHash(Existing(c, references, "reference_images")) : null,
             }),
             prompts = study.Prompts.Distinct(StringComparer.Ordinal),
             seeds = study.Seeds.Distinct(),
             images_per_prompt = study.ImagesPerPrompt,
             steps = study.Steps,
             strategies = study.ExpandedStrategies(),
+            metrics = study.Metrics,
         };
         return Hex(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(canonical)))[..16];
     }
 
-    private static string ExistingCheckpoint(StudyConcept concept, string path) =>
+    private static string Existing(StudyConcept concept, string path, string key) =>
         File.Exists(path) || Directory.Exists(path) ? path
-            : throw new InvalidInputException($"study concept '{concept.Name}': checkpoint '{path}' not found: fix \"checkpoint\" (a relative path is relative to the study file)");
+            : throw new InvalidInputException($"study concept '{concept.Name}': {key} '{path}' not found: fix \"{key}\" (a relative path is relative to the study file)");
 
     // A folder hashes its files' relative names and contents in ordinal order.
     private static string ContentHash(string path)

@@ -9,11 +9,13 @@ namespace PersonGen.Evaluation.Studies;
 /// different study (<see cref="StudyFingerprint"/>) are refused, and a second run on the same results file is refused
 /// while the first holds its lock.
 /// </summary>
-public sealed class StudyRunner(StudyDefinition study, IStudyEngine engine, IImageScorer scorer, string outputFolder)
+public sealed class StudyRunner(StudyDefinition study, IStudyEngine engine, IReadOnlyList<IImageMetric> metrics, string outputFolder)
 {
+    private readonly StudyMetrics _metrics = StudyMetrics.Of(study, metrics);
+
     /// <summary>Runs the unfinished jobs of <paramref name="shard"/> (the whole study by default).</summary>
     /// <exception cref="OperationCanceledException">Cancelled; finished jobs are kept, the current one is dropped.</exception>
-    /// <exception cref="PersonGenException">The results belong to another study, or another run holds them.</exception>
+    /// <exception cref="PersonGenException">The results belong to another study, or another run holds them, or a metric returned the wrong count.</exception>
     public StudyRunResult Run(ShardSpec? shard = null, IProgress<StudyProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         shard ??= ShardSpec.All;
@@ -43,6 +45,9 @@ public sealed class StudyRunner(StudyDefinition study, IStudyEngine engine, IIma
         using var generated = engine.Generate(job, cancellationToken);
         if (generated.Images.Count != job.ImagesPerPrompt)
             throw new PersonGenException($"engine returned {generated.Images.Count} images for job '{job.Key}', expected {job.ImagesPerPrompt}");
+        var scores = _metrics.All.Select(metric => (metric.Name, Values: metric.Score(generated.Images, job))).ToArray();
+        foreach (var (name, values) in scores.Where(s => s.Values.Count != generated.Images.Count))
+            throw new PersonGenException($"metric '{name}' returned {values.Count} values for the {generated.Images.Count} images of job '{job.Key}': return one per image");
         var rows = new List<ImageMetricRow>();
         for (int i = 0; i < generated.Images.Count; i++)
         {
@@ -51,9 +56,8 @@ public sealed class StudyRunner(StudyDefinition study, IStudyEngine engine, IIma
             string full = Path.Combine(outputFolder, relative);
             Directory.CreateDirectory(Path.GetDirectoryName(full)!);
             using (var data = image.Encode(SKEncodedImageFormat.Png, 100)) AtomicFile.WriteAllBytes(full, data.ToArray());
-            ImageScore score = scorer.Score(image, job);
             rows.Add(new ImageMetricRow(job.Key, i, job.Strategy, job.Family, job.Concept.Name, job.PromptTemplate, job.Seed,
-                score.Identity, score.Context, generated.RowsPerImage, relative));
+                scores.ToDictionary(s => s.Name, s => s.Values[i], StringComparer.Ordinal), generated.RowsPerImage, relative));
         }
         return rows;
     }

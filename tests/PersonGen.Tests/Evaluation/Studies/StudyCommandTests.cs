@@ -46,7 +46,7 @@ public class StudyCommandTests
         using var inside = new ManualResetEventSlim();
         using var release = new ManualResetEventSlim();
         var engine = new GatedEngine(new FakeShapesEngine(), inside, release);
-        var first = Task.Run(() => new StudyRunner(study, engine, new ShapesImageScorer(), output).Run());
+        var first = Task.Run(() => new StudyRunner(study, engine, ShapesMetric.All, output).Run());
         inside.Wait();
 
         var (code, _, error) = Finish(StartCli("study", "run", studyPath, "--out", output));
@@ -90,7 +90,7 @@ public class StudyCommandTests
     {
         string folder = TestPaths.NewTempDirectory(), output = Path.Combine(folder, "out");
         string studyPath = WriteStudy(folder, FakeStudy);
-        new StudyRunner(StudyDefinition.Load(studyPath), new FakeShapesEngine(), new ShapesImageScorer(), output).Run(ShardSpec.Parse("1/3"));
+        new StudyRunner(StudyDefinition.Load(studyPath), new FakeShapesEngine(), ShapesMetric.All, output).Run(ShardSpec.Parse("1/3"));
 
         var (code, _, error) = CliRunner.Run("study", "merge", studyPath, "--out", output);
         Assert.Equal(1, code);
@@ -111,7 +111,7 @@ public class StudyCommandTests
         string folder = TestPaths.NewTempDirectory(), output = Path.Combine(folder, "out");
         string studyPath = WriteStudy(folder, FakeStudy);
         string other = WriteStudy(folder, FakeStudy.Replace("superclass:w=7", "superclass:w=5"), "other.json");
-        new StudyRunner(StudyDefinition.Load(studyPath), new FakeShapesEngine(), new ShapesImageScorer(), output).Run();
+        new StudyRunner(StudyDefinition.Load(studyPath), new FakeShapesEngine(), ShapesMetric.All, output).Run();
         CliRunner.RunOk("study", "report", studyPath, "--out", output);
 
         var (code, _, error) = CliRunner.Run("study", "report", other, "--out", output);

@@ -42,7 +42,7 @@ public class StudyRunnerTests
         var study = Study() with { Seeds = [0, 0], Prompts = ["a photo of a {} on sand", "a photo of a {} on sand"], Strategies = ["base:w=7"] };
         Assert.Single(study.Jobs());
         Assert.Equal(["seed 0 is listed 2 times: it runs once", "prompt 'a photo of a {} on sand' is listed 2 times: it runs once"], study.Notices());
-        var result = new StudyRunner(study, new FakeShapesEngine(), new ShapesImageScorer(), TestPaths.NewTempDirectory()).Run();
+        var result = new StudyRunner(study, new FakeShapesEngine(), ShapesMetric.All, TestPaths.NewTempDirectory()).Run();
         Assert.Equal(1, result.Ran);
         Assert.Equal(3, Rows(result.ResultsPath).Count);
     }
@@ -52,26 +52,26 @@ public class StudyRunnerTests
     {
         string reference = TestPaths.NewTempDirectory(), killed = TestPaths.NewTempDirectory();
         var study = Study();
-        new StudyRunner(study, new FakeShapesEngine(), new ShapesImageScorer(), reference).Run();
+        new StudyRunner(study, new FakeShapesEngine(), ShapesMetric.All, reference).Run();
         var expected = Rows(Path.Combine(reference, "results.sqlite"));
         Assert.Equal(30 * 3, expected.Count);
 
         // A crash inside job 5 (after 4 committed jobs), then a cancellation after 7 more jobs.
-        Assert.Throws<InvalidOperationException>(() => new StudyRunner(study, new FakeShapesEngine(failAtCall: 5), new ShapesImageScorer(), killed).Run());
+        Assert.Throws<InvalidOperationException>(() => new StudyRunner(study, new FakeShapesEngine(failAtCall: 5), ShapesMetric.All, killed).Run());
         Assert.Equal(4 * 3, Rows(Path.Combine(killed, "results.sqlite")).Count);
         using var cancel = new CancellationTokenSource();
         var progress = new SynchronousProgress(p => { if (p.Done == 11) cancel.Cancel(); });
         Assert.Throws<OperationCanceledException>(() =>
-            new StudyRunner(study, new FakeShapesEngine(), new ShapesImageScorer(), killed).Run(progress: progress, cancellationToken: cancel.Token));
+            new StudyRunner(study, new FakeShapesEngine(), ShapesMetric.All, killed).Run(progress: progress, cancellationToken: cancel.Token));
         Assert.Equal(11 * 3, Rows(Path.Combine(killed, "results.sqlite")).Count);
 
         var engine = new FakeShapesEngine();
-        var result = new StudyRunner(study, engine, new ShapesImageScorer(), killed).Run();
+        var result = new StudyRunner(study, engine, ShapesMetric.All, killed).Run();
         Assert.Equal(19, result.Ran);
         Assert.Equal(11, result.Skipped);
         Assert.Equal(19, engine.Calls);
         Assert.Equal(expected, Rows(Path.Combine(killed, "results.sqlite")));
-        Assert.Equal(0, new StudyRunner(study, engine, new ShapesImageScorer(), killed).Run().Ran);
+        Assert.Equal(0, new StudyRunner(study, engine, ShapesMetric.All, killed).Run().Ran);
     }
 
     [Fact]
@@ -80,7 +80,7 @@ public class StudyRunnerTests
         string folder = TestPaths.NewTempDirectory();
         var study = Study();
         var scorer = new RecordingScorer();
-        new StudyRunner(study, new FakeShapesEngine(), scorer, folder).Run();
+        new StudyRunner(study, new FakeShapesEngine(), scorer.Metrics, folder).Run();
         var rows = Rows(Path.Combine(folder, "results.sqlite"));
         Assert.Equal(rows.Count, rows.Select(r => r.ImagePath).Distinct().Count());
         foreach (var job in study.Jobs())
@@ -92,7 +92,7 @@ public class StudyRunnerTests
             {
                 using var written = SKBitmap.Decode(Path.Combine(folder, mine[i].ImagePath));
                 Assert.Equal(images.Images[i].Pixels, written.Pixels);
-                Assert.Equal(scorer.Scores[(job.Key, PixelHash(images.Images[i]))], new ImageScore(mine[i].Identity, mine[i].Context));
+                Assert.Equal(scorer.Scores[(job.Key, PixelHash(images.Images[i]))], (mine[i].Values["identity"], mine[i].Values["context"]));
                 Assert.Equal(images.RowsPerImage, mine[i].RowsPerImage);
             }
         }
@@ -105,7 +105,7 @@ public class StudyRunnerTests
         var jobs = study.Jobs();
         Assert.Equal(StudyRunner.Slug(jobs[0].PromptTemplate), StudyRunner.Slug(jobs[1].PromptTemplate));
         string folder = TestPaths.NewTempDirectory();
-        new StudyRunner(study, new FakeShapesEngine(), new ShapesImageScorer(), folder).Run();
+        new StudyRunner(study, new FakeShapesEngine(), ShapesMetric.All, folder).Run();
         var rows = Rows(Path.Combine(folder, "results.sqlite"));
         Assert.Equal(9, rows.Select(r => r.ImagePath).Distinct().Count());
         Assert.Equal(9, Directory.GetFiles(Path.Combine(folder, "images"), "*.png", SearchOption.AllDirectories).Length);
@@ -117,13 +117,13 @@ public class StudyRunnerTests
     {
         string whole = TestPaths.NewTempDirectory(), sharded = TestPaths.NewTempDirectory();
         var study = Study();
-        new StudyRunner(study, new FakeShapesEngine(), new ShapesImageScorer(), whole).Run();
-        var first = new StudyRunner(study, new FakeShapesEngine(), new ShapesImageScorer(), sharded).Run(ShardSpec.Parse("0/3"));
+        new StudyRunner(study, new FakeShapesEngine(), ShapesMetric.All, whole).Run();
+        var first = new StudyRunner(study, new FakeShapesEngine(), ShapesMetric.All, sharded).Run(ShardSpec.Parse("0/3"));
         Assert.Equal(10, first.ShardJobs);
 
         var partial = StudyMerge.Plan(study, sharded);
         Assert.Equal(["1/3 (no results.shard-1-of-3.sqlite)", "2/3 (no results.shard-2-of-3.sqlite)"], partial.Missing);
-        Assert.Throws<OperationCanceledException>(() => new StudyRunner(study, new FakeShapesEngine(), new ShapesImageScorer(), sharded)
+        Assert.Throws<OperationCanceledException>(() => new StudyRunner(study, new FakeShapesEngine(), ShapesMetric.All, sharded)
             .Run(ShardSpec.Parse("1/3"), new SynchronousProgress(p => throw new OperationCanceledException())));
         Assert.Equal("1/3 (1 of 10 jobs finished)", StudyMerge.Plan(study, sharded).Missing[0]);
 
@@ -131,7 +131,7 @@ public class StudyRunnerTests
         string[] elsewhere = [TestPaths.NewTempDirectory(), TestPaths.NewTempDirectory()];
         File.Delete(Path.Combine(sharded, "results.shard-1-of-3.sqlite"));
         for (int i = 1; i < 3; i++)
-            new StudyRunner(study, new FakeShapesEngine(), new ShapesImageScorer(), elsewhere[i - 1]).Run(ShardSpec.Parse($"{i}/3"));
+            new StudyRunner(study, new FakeShapesEngine(), ShapesMetric.All, elsewhere[i - 1]).Run(ShardSpec.Parse($"{i}/3"));
         Assert.Empty(Rows(first.ResultsPath).Select(r => r.JobKey).Intersect(Rows(Path.Combine(elsewhere[0], "results.shard-1-of-3.sqlite")).Select(r => r.JobKey)));
         var merge = StudyMerge.Plan(study, sharded, elsewhere);
         Assert.Empty(merge.Missing);
@@ -151,11 +151,11 @@ public class StudyRunnerTests
         File.WriteAllText(Path.Combine(model, "scheduler", "scheduler_config.json"), """{"steps_offset": 1}""");
         var study = Study() with { BaseModel = model, Concepts = [Study().Concepts[0] with { Checkpoint = checkpoint }], SourcePath = "a.json" };
         string output = Path.Combine(folder, "out"), original = StudyFingerprint.Of(study);
-        new StudyRunner(study, new FakeShapesEngine(), new ShapesImageScorer(), output).Run(ShardSpec.Parse("0/2"));
+        new StudyRunner(study, new FakeShapesEngine(), ShapesMetric.All, output).Run(ShardSpec.Parse("0/2"));
 
         void Refused(StudyDefinition changed)
         {
-            var error = Assert.Throws<PersonGenException>(() => new StudyRunner(changed, new FakeShapesEngine(), new ShapesImageScorer(), output).Run(ShardSpec.Parse("0/2")));
+            var error = Assert.Throws<PersonGenException>(() => new StudyRunner(changed, new FakeShapesEngine(), ShapesMetric.All, output).Run(ShardSpec.Parse("0/2")));
             Assert.Contains($"made for study {original} (from 'a.json')", error.Message);
             Assert.Contains($"not for study {StudyFingerprint.Of(changed)} (from 'b.json')", error.Message);
             Assert.DoesNotContain('\n', error.Message);
@@ -178,7 +178,7 @@ public class StudyRunnerTests
         string moved = Path.Combine(folder, "moved.safetensors");
         File.Copy(checkpoint, moved);
         var same = b with { Seeds = [0, 1, 1], Concepts = [b.Concepts[0] with { Checkpoint = moved }] };
-        Assert.Equal(0, new StudyRunner(same, new FakeShapesEngine(), new ShapesImageScorer(), output).Run(ShardSpec.Parse("0/2")).Ran);
+        Assert.Equal(0, new StudyRunner(same, new FakeShapesEngine(), ShapesMetric.All, output).Run(ShardSpec.Parse("0/2")).Ran);
         File.Delete(moved);
         Assert.Contains("not found", Assert.Throws<InvalidInputException>(() => StudyFingerprint.Of(same)).Message);
     }
@@ -208,8 +208,8 @@ public class StudyRunnerTests
             ["mixed:wc=3.5,ws=3.5"] = new(0.1, 0.5),
             ["mixed:wc=1,ws=6"] = new(0.4, 0.2),
         });
-        new StudyRunner(study, new FakeShapesEngine(), scorer, folder).Run();
-        var aggregates = StudyReport.Write(folder, Rows(Path.Combine(folder, "results.sqlite")), study.ExpandedStrategies());
+        new StudyRunner(study, new FakeShapesEngine(), scorer.Metrics, folder).Run();
+        var aggregates = StudyReport.Write(folder, Rows(Path.Combine(folder, "results.sqlite")), StudyMetrics.Of(study, scorer.Metrics), study.ExpandedStrategies());
 
         Assert.Equal(study.ExpandedStrategies(), aggregates.Select(a => a.Strategy));
         using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "summary.json")));
@@ -233,17 +233,19 @@ public class StudyRunnerTests
         Assert.Equal(["superclass:w=7", "mixed:wc=6,ws=1"], pareto.RootElement.GetProperty("overall").EnumerateArray().Select(e => e.GetString()));
         Assert.Equal(["mixed:wc=1,ws=6", "mixed:wc=6,ws=1"], pareto.RootElement.GetProperty("per_family").GetProperty("mixed").EnumerateArray().Select(e => e.GetString()));
 
-        StudyReport.Write(folder, Rows(Path.Combine(folder, "results.sqlite")), study.ExpandedStrategies(), "12 of 30 jobs finished");
+        StudyReport.Write(folder, Rows(Path.Combine(folder, "results.sqlite")), StudyMetrics.Of(study, scorer.Metrics), study.ExpandedStrategies(), "12 of 30 jobs finished");
         Assert.Contains("Partial study</strong>: 12 of 30 jobs finished", File.ReadAllText(Path.Combine(folder, "report.html")));
     }
 
     [Fact]
     public void A_family_curve_follows_its_swept_parameter_and_is_labelled_with_it()
     {
-        StrategyAggregate Point(string spec, double context) => new(spec, "mixed", 0.5, context, 3, 4);
+        StrategyAggregate Aggregate(string spec, string family, double context) =>
+            new(spec, family, new Dictionary<string, double> { ["identity"] = 0.5, ["context"] = context }, 3, 4, OnFront: false);
+        StrategyAggregate Point(string spec, double context) => Aggregate(spec, "mixed", context);
         var curve = StudyReport.Curve([Point("mixed:wc=3.5,ws=3.5", 0.2), Point("mixed:wc=6,ws=1", 0.5), Point("mixed:wc=1,ws=6", 0.8), Point("mixed:wc=7,ws=0", 0.3)]);
         Assert.Equal(["wc=1,ws=6", "wc=3.5,ws=3.5", "wc=6,ws=1", "wc=7,ws=0"], curve.Select(p => p.Label));
-        var switching = StudyReport.Curve([new("switching:tsw=10,w=7", "switching", 0.5, 0.1, 3, 4), new("switching:tsw=2,w=7", "switching", 0.5, 0.9, 3, 4)]);
+        var switching = StudyReport.Curve([Aggregate("switching:tsw=10,w=7", "switching", 0.1), Aggregate("switching:tsw=2,w=7", "switching", 0.9)]);
         Assert.Equal(["tsw=2", "tsw=10"], switching.Select(p => p.Label));
         Assert.Equal("", Assert.Single(StudyReport.Curve([Point("mixed:wc=6,ws=1", 0.5)])).Label);
     }
@@ -303,7 +305,7 @@ public class StudyRunnerTests
     [Fact]
     public void An_unwritable_output_folder_is_named_as_such()
     {
-        var error = Assert.Throws<PersonGenException>(() => new StudyRunner(Study(), new FakeShapesEngine(), new ShapesImageScorer(), "/proc/self").Run());
+        var error = Assert.Throws<PersonGenException>(() => new StudyRunner(Study(), new FakeShapesEngine(), ShapesMetric.All, "/proc/self").Run());
         Assert.Contains("results folder '/proc/self' is not writable", error.Message);
     }
 
@@ -314,25 +316,37 @@ public class StudyRunnerTests
         public void Report(StudyProgress value) => onReport(value);
     }
 
-    /// <summary>Scores each image by its pixels and remembers what it returned.</summary>
-    private sealed class RecordingScorer : IImageScorer
+    /// <summary>Scores each image by its pixels (identity) and by call count (context) and remembers what it returned.</summary>
+    private sealed class RecordingScorer
     {
-        public Dictionary<(string Job, string Pixels), ImageScore> Scores { get; } = [];
+        public RecordingScorer() =>
+            Metrics =
+            [
+                new FuncMetric("identity", (image, job) => Record(image, job, PixelHash(image)[0] / 256.0, null)),
+                new FuncMetric("context", (image, job) => Record(image, job, null, (_contexts++ % 7) / 7.0)),
+            ];
 
-        public ImageScore Score(SKBitmap image, StudyJob job)
+        private int _contexts;
+
+        public Dictionary<(string Job, string Pixels), (double Identity, double Context)> Scores { get; } = [];
+
+        public IReadOnlyList<IImageMetric> Metrics { get; }
+
+        private double Record(SKBitmap image, StudyJob job, double? identity, double? context)
         {
-            string pixels = PixelHash(image);
-            var score = new ImageScore(pixels[0] / 256.0, (Scores.Count % 7) / 7.0);
-            Scores[(job.Key, pixels)] = score;
-            return score;
+            var key = (job.Key, PixelHash(image));
+            var known = Scores.GetValueOrDefault(key);
+            Scores[key] = (identity ?? known.Identity, context ?? known.Context);
+            return identity ?? context!.Value;
         }
     }
 
     /// <summary>Gives every image of a strategy the same score.</summary>
-    private sealed class TableScorer(Dictionary<string, ImageScore> table) : IImageScorer
+    private sealed class TableScorer(Dictionary<string, (double Identity, double Context)> table)
     {
-        public Dictionary<string, ImageScore> Table { get; } = table;
+        public Dictionary<string, (double Identity, double Context)> Table { get; } = table;
 
-        public ImageScore Score(SKBitmap image, StudyJob job) => Table[job.Strategy];
+        public IReadOnlyList<IImageMetric> Metrics =>
+            [new FuncMetric("identity", (_, job) => Table[job.Strategy].Identity), new FuncMetric("context", (_, job) => Table[job.Strategy].Context)];
     }
 }
