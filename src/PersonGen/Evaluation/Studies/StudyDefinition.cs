@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using PersonGen.Diffusion.Schedulers;
 
 namespace PersonGen.Evaluation.Studies;
 
@@ -21,6 +22,16 @@ public sealed record StudyDefinition
     [JsonPropertyName("images_per_prompt")] public int ImagesPerPrompt { get; init; } = 4;
     [JsonPropertyName("steps")] public int Steps { get; init; } = 25;
     [JsonPropertyName("strategies")] public IReadOnlyList<string> Strategies { get; init; } = [];
+
+    /// <summary>ddim (default), euler or dpmpp-2m, configured from the base model's scheduler config.</summary>
+    [JsonPropertyName("scheduler")] public string Scheduler { get; init; } = "ddim";
+
+    /// <summary>Karras noise levels for euler or dpmpp-2m.</summary>
+    [JsonPropertyName("karras")] public bool Karras { get; init; }
+
+    /// <summary>The parsed <see cref="Scheduler"/> and <see cref="Karras"/>.</summary>
+    /// <exception cref="InvalidInputException">An unknown scheduler name, or karras with ddim.</exception>
+    public SchedulerChoice SchedulerSettings() => SchedulerChoice.Parse(Scheduler, Karras);
 
     /// <summary>The file the study was loaded from (null when built in code); names the study in messages.</summary>
     [JsonIgnore] public string? SourcePath { get; init; }
@@ -96,6 +107,10 @@ public sealed record StudyDefinition
         foreach (var duplicate in Concepts.GroupBy(c => c.Name).Where(g => g.Count() > 1))
             throw new InvalidInputException($"study concept '{duplicate.Key}' is listed twice: give each concept a unique name");
         _ = ExpandedStrategies();
+        _ = SchedulerSettings();
+        foreach (string spec in ExpandedStrategies())
+            if (Scheduler != "ddim" && Sampling.StrategyRegistry.Parse(spec) is Sampling.Strategies.ProFusionStrategy { Fuses: true })
+                throw new InvalidInputException($"strategy '{spec}' needs scheduler ddim (ProFusion's fusion step needs ᾱ at t and t−1); set \"scheduler\": \"ddim\" or drop it");
     }
 
     /// <summary>Checks every concept against its checkpoint's recorded method, token and class (<see cref="StudyConcept.VerifyCheckpoint"/>).</summary>
@@ -121,5 +136,5 @@ public sealed record StudyDefinition
          from concept in Concepts
          from prompt in Prompts.Distinct(StringComparer.Ordinal)
          from seed in Seeds.Distinct()
-         select new StudyJob(spec, concept, prompt, seed, ImagesPerPrompt, Steps)).ToArray();
+         select new StudyJob(spec, concept, prompt, seed, ImagesPerPrompt, Steps) { Scheduler = SchedulerSettings() }).ToArray();
 }
