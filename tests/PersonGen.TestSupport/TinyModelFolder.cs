@@ -10,7 +10,7 @@ using PersonGen.Models.Vae;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace PersonGen.Models;
+namespace PersonGen.TestSupport;
 
 /// <summary>
 /// Writes a random tiny Stable Diffusion 2-style model in the full diffusers folder layout (<c>model_index.json</c>,

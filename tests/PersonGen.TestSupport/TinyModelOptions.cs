@@ -1,6 +1,6 @@
 using PersonGen.Diffusion.Schedulers;
 
-namespace PersonGen.Models;
+namespace PersonGen.TestSupport;
 
 /// <summary>Sizes of a random tiny Stable Diffusion model written by <see cref="TinyModelFolder.Create"/>.</summary>
 public sealed record TinyModelOptions
