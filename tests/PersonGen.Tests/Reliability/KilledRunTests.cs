@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using PersonGen.Benchmarks.Shapes;
+using PersonGen.World;
 using PersonGen.Evaluation.Studies;
 using PersonGen.IO;
 using PersonGen.Tests.Support;
