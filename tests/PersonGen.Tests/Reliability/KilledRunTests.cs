@@ -1,9 +1,9 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using PersonGen.World;
 using PersonGen.Evaluation.Studies;
 using PersonGen.IO;
 using PersonGen.Tests.Support;
+using PersonGen.World;
 
 namespace PersonGen.Tests.Reliability;
 
