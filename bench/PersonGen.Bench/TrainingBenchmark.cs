@@ -1,8 +1,8 @@
 using System.Globalization;
 using PersonGen.Diffusion;
 using PersonGen.IO;
-using PersonGen.Models;
 using PersonGen.Runtime;
+using PersonGen.TestSupport;
 using PersonGen.Training;
 using static TorchSharp.torch;
 

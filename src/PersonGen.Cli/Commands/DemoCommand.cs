@@ -1,7 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
-using PersonGen.Evaluation.Demo;
 using PersonGen.Evaluation.Studies;
+using PersonGen.World;
+using PersonGen.World.Demo;
 using Spectre.Console;
 
 namespace PersonGen.Cli.Commands;
@@ -21,7 +22,7 @@ public static class DemoCommand
         var output = new Option<string>("--out") { Description = "Output folder (rerun with the same folder to resume).", DefaultValueFactory = _ => "demo-out" };
         var model = new Option<string?>("--model") { Description = "Base model folder (default: the shipped shapes-world model)." };
         var concept = new Option<string>("--concept") { Description = "Built-in concept.", DefaultValueFactory = _ => defaults.Concept };
-        concept.AcceptOnlyFromAmong([.. PersonGen.Benchmarks.Shapes.ShapesWorld.Concepts.Select(c => c.Name)]);
+        concept.AcceptOnlyFromAmong([.. PersonGen.World.ShapesWorld.Concepts.Select(c => c.Name)]);
         var method = new Option<string>("--method") { Description = "Fine-tuning method.", DefaultValueFactory = _ => defaults.Method };
         method.AcceptOnlyFromAmong([.. PersonGen.Training.ConceptTraining.Methods]);
         var fineTuneSteps = new Option<int>("--finetune-steps") { Description = "Fine-tuning steps.", DefaultValueFactory = _ => defaults.FineTuneSteps };

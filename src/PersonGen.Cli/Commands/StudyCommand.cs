@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using PersonGen.Evaluation.Studies;
 using PersonGen.Runtime;
+using PersonGen.World;
 using Spectre.Console;
 
 namespace PersonGen.Cli.Commands;

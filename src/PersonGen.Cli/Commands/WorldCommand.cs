@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
-using PersonGen.Benchmarks.Shapes;
 using PersonGen.IO;
 using PersonGen.Models.Clip;
+using PersonGen.World;
 using TorchSharp;
 
 namespace PersonGen.Cli.Commands;

@@ -103,7 +103,7 @@ public sealed class BadInputAndOutputTests
     [Fact]
     public void Inspect_of_a_model_folder_with_broken_weights_shows_the_problem_and_exits_1()
     {
-        string tiny = PersonGen.Models.TinyModelFolder.Create(TestPaths.NewTempDirectory(), seed: 0);
+        string tiny = PersonGen.TestSupport.TinyModelFolder.Create(TestPaths.NewTempDirectory(), seed: 0);
         File.WriteAllText(Path.Combine(tiny, "vae", "diffusion_pytorch_model.safetensors"), "not safetensors");
         var (code, output, error) = CliRunner.Run("inspect", tiny);
         Assert.Equal(1, code);

@@ -96,7 +96,7 @@ public class CliTests
         Assert.Contains("scheduler_config.json: PNDMScheduler, beta_schedule scaled_linear, prediction_type epsilon, timestep_spacing (default)", output);
         Assert.Contains("files: vocab.json, merges.txt, tokenizer_config.json, special_tokens_map.json", output);
 
-        string tiny = PersonGen.Models.TinyModelFolder.Create(TestPaths.NewTempDirectory(), seed: 0);
+        string tiny = PersonGen.TestSupport.TinyModelFolder.Create(TestPaths.NewTempDirectory(), seed: 0);
         File.Delete(Path.Combine(tiny, "vae", "diffusion_pytorch_model.safetensors"));
         var (tinyCode, tinyOutput, tinyError) = Run("inspect", tiny);
         Assert.Equal(1, tinyCode); // a component that cannot load is a failure, shown first (issue 10 item 23)

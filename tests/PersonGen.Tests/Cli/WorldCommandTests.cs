@@ -1,8 +1,8 @@
-using PersonGen.Benchmarks.Shapes;
 using PersonGen.Cli;
 using PersonGen.IO;
 using PersonGen.Models.Clip;
 using PersonGen.Tests.Support;
+using PersonGen.World;
 using static TorchSharp.torch;
 
 namespace PersonGen.Tests.Cli;

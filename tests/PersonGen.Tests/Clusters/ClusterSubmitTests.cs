@@ -3,6 +3,7 @@ using PersonGen.Evaluation.Clusters;
 using PersonGen.Evaluation.Studies;
 using PersonGen.Tests.Evaluation.Studies;
 using PersonGen.Tests.Support;
+using PersonGen.World;
 using YamlDotNet.RepresentationModel;
 
 namespace PersonGen.Tests.Clusters;

@@ -1,10 +1,10 @@
 using PersonGen.Diffusion.Schedulers;
 using PersonGen.IO;
-using PersonGen.Models;
 using PersonGen.Models.Clip;
 using PersonGen.Models.Unet;
 using PersonGen.Models.Vae;
 using PersonGen.Tests.Support;
+using PersonGen.TestSupport;
 using static TorchSharp.torch;
 
 namespace PersonGen.Tests.Models;

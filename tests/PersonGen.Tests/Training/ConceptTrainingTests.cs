@@ -1,8 +1,8 @@
 using PersonGen.Diffusion;
 using PersonGen.IO;
-using PersonGen.Models;
 using PersonGen.Runtime;
 using PersonGen.Tests.Support;
+using PersonGen.TestSupport;
 using PersonGen.Training;
 using static TorchSharp.torch;
 

@@ -1,7 +1,7 @@
 using PersonGen.Diffusion;
-using PersonGen.Models;
 using PersonGen.Runtime;
 using PersonGen.Tests.Support;
+using PersonGen.TestSupport;
 using PersonGen.Training;
 using static TorchSharp.torch;
 

@@ -24,6 +24,7 @@ public sealed class DiffusionStudyEngine(string baseModel, ComputeOptions comput
             Steps = job.Steps,
             Seed = job.Seed,
             ImageCount = job.ImagesPerPrompt,
+            Scheduler = job.Scheduler,
         };
         using var result = sampler.Sample(StrategyRegistry.Parse(job.Strategy), request, cancellation: cancellationToken);
         return new StudyImages(ImageIO.FromTensor(result.Images!), result.RowsPerImage);

@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using PersonGen.Diffusion.Schedulers;
 
 namespace PersonGen.Evaluation.Studies;
 
@@ -22,6 +23,16 @@ public sealed record StudyDefinition
     [JsonPropertyName("images_per_prompt")] public int ImagesPerPrompt { get; init; } = 4;
     [JsonPropertyName("steps")] public int Steps { get; init; } = 25;
     [JsonPropertyName("strategies")] public IReadOnlyList<string> Strategies { get; init; } = [];
+
+    /// <summary>ddim (default), euler or dpmpp-2m, configured from the base model's scheduler config.</summary>
+    [JsonPropertyName("scheduler")] public string Scheduler { get; init; } = "ddim";
+
+    /// <summary>Karras noise levels for euler or dpmpp-2m.</summary>
+    [JsonPropertyName("karras")] public bool Karras { get; init; }
+
+    /// <summary>The parsed <see cref="Scheduler"/> and <see cref="Karras"/>.</summary>
+    /// <exception cref="InvalidInputException">An unknown scheduler name, or karras with ddim.</exception>
+    public SchedulerChoice SchedulerSettings() => SchedulerChoice.Parse(Scheduler, Karras);
 
     /// <summary>The per-image metrics, by <see cref="MetricRegistry"/> name, in column order; the world's by default.</summary>
     [JsonPropertyName("metrics")] public IReadOnlyList<string> Metrics { get; init; } = ["identity", "context"];
@@ -116,6 +127,10 @@ public sealed record StudyDefinition
             throw new InvalidInputException($"study axes \"{key}\" is '{axis}', which is not one of \"metrics\" [{string.Join(", ", Metrics)}]: name one of them");
         if (Axes.X == Axes.Y) throw new InvalidInputException($"study axes \"x\" and \"y\" are both '{Axes.X}': put two different metrics on the axes");
         _ = ExpandedStrategies();
+        _ = SchedulerSettings();
+        foreach (string spec in ExpandedStrategies())
+            if (Scheduler != "ddim" && Sampling.StrategyRegistry.Parse(spec) is Sampling.Strategies.ProFusionStrategy { Fuses: true })
+                throw new InvalidInputException($"strategy '{spec}' needs scheduler ddim (ProFusion's fusion step needs ᾱ at t and t−1); set \"scheduler\": \"ddim\" or drop it");
     }
 
     /// <summary>Checks every concept against its checkpoint's recorded method, token and class (<see cref="StudyConcept.VerifyCheckpoint"/>).</summary>
@@ -141,5 +156,5 @@ public sealed record StudyDefinition
          from concept in Concepts
          from prompt in Prompts.Distinct(StringComparer.Ordinal)
          from seed in Seeds.Distinct()
-         select new StudyJob(spec, concept, prompt, seed, ImagesPerPrompt, Steps)).ToArray();
+         select new StudyJob(spec, concept, prompt, seed, ImagesPerPrompt, Steps) { Scheduler = SchedulerSettings() }).ToArray();
 }

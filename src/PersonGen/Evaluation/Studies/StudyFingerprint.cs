@@ -33,6 +33,7 @@ public static class StudyFingerprint
             images_per_prompt = study.ImagesPerPrompt,
             steps = study.Steps,
             strategies = study.ExpandedStrategies(),
+            scheduler = study.SchedulerSettings().ToString(),
             metrics = study.Metrics,
         };
         return Hex(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(canonical)))[..16];

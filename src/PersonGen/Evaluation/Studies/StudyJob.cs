@@ -1,3 +1,5 @@
+using PersonGen.Diffusion.Schedulers;
+
 namespace PersonGen.Evaluation.Studies;
 
 /// <summary>
@@ -6,6 +8,9 @@ namespace PersonGen.Evaluation.Studies;
 /// </summary>
 public sealed record StudyJob(string Strategy, StudyConcept Concept, string PromptTemplate, int Seed, int ImagesPerPrompt, int Steps)
 {
+    /// <summary>The study's scheduler (part of the study fingerprint, so not of <see cref="Key"/>).</summary>
+    public SchedulerChoice Scheduler { get; init; } = SchedulerChoice.Default;
+
     /// <summary><c>strategy|concept|template|seed</c>, e.g. <c>base:w=7|checker-square|a photo of a {} on sand|0</c>.</summary>
     public string Key => $"{Strategy}|{Concept.Name}|{PromptTemplate}|{Seed}";
 

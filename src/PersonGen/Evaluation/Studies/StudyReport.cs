@@ -14,7 +14,7 @@ namespace PersonGen.Evaluation.Studies;
 /// its settings in the order of the swept parameters, each point labelled with them), <c>grids/&lt;strategy&gt;.png</c>
 /// and <c>report.html</c> showing them with each strategy's cost (and a partial-study notice when one is given).
 /// </summary>
-public static class StudyReport
+public static partial class StudyReport
 {
     /// <summary>
     /// Writes every output and returns the per-strategy aggregates; <paramref name="partialNote"/> (e.g. "12 of 30
@@ -108,8 +108,18 @@ public static class StudyReport
         plot.ShowLegend();
         plot.Legend.Alignment = Alignment.LowerLeft; // the corner no useful strategy reaches (low identity and context)
         plot.SavePng(Path.Combine(outputFolder, "pareto.png"), 800, 600);
-        plot.SaveSvg(Path.Combine(outputFolder, "pareto.svg"), 800, 600);
+        AtomicFile.WriteAllText(Path.Combine(outputFolder, "pareto.svg"), NumberClipPathsFromZero(plot.GetSvgXml(800, 600)));
     }
+
+    /// <summary>Skia numbers SVG clip paths with a process-wide counter; renumbering per file makes reruns byte-equal.</summary>
+    private static string NumberClipPathsFromZero(string svg)
+    {
+        var ids = new Dictionary<string, string>(StringComparer.Ordinal);
+        return ClipPathId().Replace(svg, m => ids.TryGetValue(m.Value, out var id) ? id : ids[m.Value] = $"cl_{ids.Count}");
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\bcl_[0-9a-f]+\b")]
+    private static partial System.Text.RegularExpressions.Regex ClipPathId();
 
     /// <summary>
     /// A family's points in the order of the parameters that vary within it (ordinal key order, numbers by value), so

@@ -29,7 +29,8 @@ public sealed record ProFusionStrategy(double ConceptScale, double SuperclassSca
     public string Spec => SpecFormat.Of("profusion", ("wc", ConceptScale), ("ws", SuperclassScale), ("r", Ratio), ("gr", FusionScale),
         ("k", FusionSteps == 1 ? null : FusionSteps), ("rseed", NoiseSeedOffset == 10 ? null : NoiseSeedOffset), ("super", SpecFormat.Super(Super)));
 
-    private bool Fuses => Ratio != 0 && FusionSteps > 0;
+    /// <summary>Whether a fusion step runs (r ≠ 0 and k > 0); otherwise the strategy is Mixed.</summary>
+    public bool Fuses => Ratio != 0 && FusionSteps > 0;
 
     private static Branch Unconditional => new(PromptNames.Unconditional);
 

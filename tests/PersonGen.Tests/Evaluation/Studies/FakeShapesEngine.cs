@@ -1,7 +1,7 @@
 using System.Globalization;
-using PersonGen.Benchmarks.Shapes;
 using PersonGen.Evaluation;
 using PersonGen.Evaluation.Studies;
+using PersonGen.World;
 using SkiaSharp;
 
 namespace PersonGen.Tests.Evaluation.Studies;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using PersonGen.Evaluation.Studies;
 using PersonGen.Tests.Support;
+using PersonGen.World;
 
 namespace PersonGen.Tests.Evaluation.Studies;
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using PersonGen.Evaluation.Studies;
 using PersonGen.Tests.Support;
+using PersonGen.World;
 
 namespace PersonGen.Tests.Evaluation.Studies;
 

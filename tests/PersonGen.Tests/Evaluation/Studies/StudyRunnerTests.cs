@@ -1,6 +1,7 @@
 using System.Text.Json;
 using PersonGen.Evaluation.Studies;
 using PersonGen.Tests.Support;
+using PersonGen.World;
 using SkiaSharp;
 
 namespace PersonGen.Tests.Evaluation.Studies;

@@ -1,9 +1,0 @@
-namespace PersonGen.Benchmarks.Shapes;
-
-/// <summary>How the object is filled: one colour, or two colours in horizontal stripes or a checkerboard.</summary>
-public enum PatternKind
-{
-    Solid,
-    Stripes,
-    Checker,
-}

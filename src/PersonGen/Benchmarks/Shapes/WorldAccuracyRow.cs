@@ -1,4 +1,0 @@
-namespace PersonGen.Benchmarks.Shapes;
-
-/// <summary>One generated image of a held-out prompt and which of its attributes the analyzer read correctly.</summary>
-public sealed record WorldAccuracyRow(HeldOutCombination Wanted, bool Background, bool Shape, bool Color);
