@@ -63,8 +63,9 @@ public static class StudyCommand
     /// <summary>Runs a study (or one shard) with the diffusion engine and the study's registered metrics, showing progress.</summary>
     internal static StudyRunResult Run(IAnsiConsole console, StudyDefinition definition, string outDir, ShardSpec shard, ComputeOptions compute)
     {
+        var metrics = StudyMetrics.Of(definition).All; // an unknown metric fails before the model loads
         using var engine = new DiffusionStudyEngine(definition.BaseModel, compute);
-        var runner = new StudyRunner(definition, engine, StudyMetrics.Of(definition).All, outDir);
+        var runner = new StudyRunner(definition, engine, metrics, outDir);
         return ProgressDisplay.Run(console, progress =>
             runner.Run(shard, new Progress<StudyProgress>(p => progress.Report(new ProgressUpdate("study jobs", p.Done, p.Total)))));
     }

@@ -15,7 +15,7 @@ public sealed record StudyConcept
     [JsonPropertyName("checkpoint")] public string? Checkpoint { get; init; }
     [JsonPropertyName("token")] public string Token { get; init; } = "sks";
     [JsonPropertyName("class")] public required string ClassWord { get; init; }
-    [JsonPropertyName("reference_images")] public string? ReferenceImages { get; init; }
+    [JsonPropertyName("reference_images"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? ReferenceImages { get; init; }
 
     /// <summary>Checks method, token and class against what a <c>.safetensors</c> checkpoint records it was trained with.</summary>
     /// <exception cref="PersonGenException">The checkpoint is unreadable, or records another method, token or class.</exception>
