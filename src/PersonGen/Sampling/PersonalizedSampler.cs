@@ -105,8 +105,8 @@ public sealed class PersonalizedSampler(StableDiffusionModel model) : IDisposabl
 
     private static void Validate(ISamplingStrategy strategy, SamplingRequest request)
     {
-        if (request.Steps < 1) throw new InvalidInputException($"steps must be at least 1 (got {request.Steps})");
-        if (request.ImageCount < 1) throw new InvalidInputException($"images must be at least 1 (got {request.ImageCount})");
+        if (request.Steps < 1) throw new InvalidInputException($"`steps` must be at least 1 (got {request.Steps})");
+        if (request.ImageCount < 1) throw new InvalidInputException($"`image_count` must be at least 1 (got {request.ImageCount})");
         strategy.Validate(request.Steps);
     }
 
