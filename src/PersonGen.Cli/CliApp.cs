@@ -3,6 +3,7 @@ using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
 using System.Reflection;
+using System.Text.RegularExpressions;
 
 namespace PersonGen.Cli;
 
@@ -10,7 +11,7 @@ namespace PersonGen.Cli;
 /// Builds the root command and runs it with PersonGen's conventions: exit code 0 on success, 1 on failure
 /// (one line <c>error: ...</c> on stderr; the stack trace only with <c>--verbose</c>), 2 on a usage error.
 /// </summary>
-public static class CliApp
+public static partial class CliApp
 {
     public const int Success = 0;
     public const int Failure = 1;
@@ -62,7 +63,7 @@ public static class CliApp
             bool verbose = parseResult.GetValue(GlobalOptions.Verbose);
             error.WriteLine(e switch
             {
-                PersonGenException => $"error: {OneLine(e.Message)}",
+                PersonGenException => $"error: {FieldsAsFlags(OneLine(e.Message))}",
                 // A file-system refusal the library did not translate still names its path in the message.
                 IOException or UnauthorizedAccessException => $"error: {OneLine(e.Message).TrimEnd('.')}: check that the paths given exist and can be written (rerun with --verbose for details)",
                 _ => $"error: unexpected {e.GetType().Name}: {OneLine(e.Message)} (rerun with --verbose for details)",
@@ -77,4 +78,11 @@ public static class CliApp
         result is null || result.Command is RootCommand ? [] : CommandPath(result.Parent as CommandResult).Append(result.Command.Name);
 
     private static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();
+
+    // The library names a field as `batch_size`; the command line calls it --batch-size (and the image count -n).
+    private static string FieldsAsFlags(string message) =>
+        FieldName().Replace(message, m => m.Groups[1].Value == "image_count" ? "-n" : "--" + m.Groups[1].Value.Replace('_', '-'));
+
+    [GeneratedRegex("`([a-z][a-z0-9_]*)`")]
+    private static partial Regex FieldName();
 }

@@ -10,6 +10,7 @@ namespace PersonGen.Diffusion;
 public sealed class DenoisingRun : IDisposable
 {
     private readonly Dictionary<string, List<Tensor>> _diagnostics = new(StringComparer.Ordinal);
+    private readonly int? _totalImageCount;
 
     public DenoisingRun(IReadOnlyDictionary<string, string> prompts, int imageCount, long[] latentShape, long seed)
     {
@@ -24,6 +25,16 @@ public sealed class DenoisingRun : IDisposable
 
     /// <summary>N: images generated together; every branch has N rows.</summary>
     public int ImageCount { get; }
+
+    /// <summary>Index of this run's first image among all the images of a request that is denoised in batches.</summary>
+    public int FirstImage { get; init; }
+
+    /// <summary>Images of the whole request this run is a batch of (N when it is not batched).</summary>
+    public int TotalImageCount
+    {
+        get => _totalImageCount ?? ImageCount;
+        init => _totalImageCount = value;
+    }
 
     /// <summary>(N, C, H, W) of one trajectory's latents.</summary>
     public long[] LatentShape { get; }

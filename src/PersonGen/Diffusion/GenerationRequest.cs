@@ -24,10 +24,10 @@ public sealed record GenerationRequest
     /// <summary>Checks ranges; throws <see cref="InvalidInputException"/> naming the option.</summary>
     public void Validate()
     {
-        if (Steps < 1) throw new InvalidInputException($"--steps must be at least 1 (got {Steps})");
-        if (ImageCount < 1) throw new InvalidInputException($"-n must be at least 1 (got {ImageCount})");
-        if (Guidance < 0 || !double.IsFinite(Guidance)) throw new InvalidInputException($"--guidance must be a finite number >= 0 (got {Guidance})");
-        if (Seed < 0) throw new InvalidInputException($"--seed must be >= 0 (got {Seed})");
+        if (Steps < 1) throw new InvalidInputException($"`steps` must be at least 1 (got {Steps})");
+        if (ImageCount < 1) throw new InvalidInputException($"`image_count` must be at least 1 (got {ImageCount})");
+        if (Guidance < 0 || !double.IsFinite(Guidance)) throw new InvalidInputException($"`guidance` must be a finite number >= 0 (got {Guidance})");
+        if (Seed < 0) throw new InvalidInputException($"`seed` must be >= 0 (got {Seed})");
         Scheduler.Validate();
     }
 }

@@ -14,7 +14,7 @@ public static class LatentNoise
     {
         var (channels, factor) = model.LatentFormat;
         if (height > MaxImageSide || width > MaxImageSide)
-            throw new InvalidInputException($"image size {width}x{height} exceeds the limit of {MaxImageSide} pixels a side: choose a smaller --height/--width");
+            throw new InvalidInputException($"image size {width}x{height} exceeds the limit of {MaxImageSide} pixels a side: choose a smaller `height`/`width`");
         if (height % factor != 0 || width % factor != 0 || height < factor || width < factor)
             throw new InvalidInputException($"image size {width}x{height} must be a positive multiple of {factor} for this model");
         return [imageCount, channels, height / factor, width / factor];

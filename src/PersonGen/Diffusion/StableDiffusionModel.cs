@@ -130,7 +130,7 @@ public sealed class StableDiffusionModel : IDisposable
             if (promptIds.AsSpan(start, wordIds.Length).SequenceEqual(wordIds))
                 return Enumerable.Range(start, wordIds.Length).ToArray();
         }
-        throw new InvalidInputException($"the placeholder '{word}' does not appear among the tokens of \"{prompt}\"; check --placeholder");
+        throw new InvalidInputException($"the placeholder '{word}' does not appear among the tokens of \"{prompt}\"; check `placeholder`");
     }
 
     /// <summary>Decodes final latents to images in [-1, 1] (N, 3, H, W): VAE decode of latents / scaling factor.</summary>

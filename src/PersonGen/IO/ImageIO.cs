@@ -143,7 +143,7 @@ public static class ImageIO
     public static void SavePng(SKBitmap image, string path, string? parameters = null)
     {
         var text = parameters is null ? [] : new[] { KeyValuePair.Create(ParametersKey, parameters) };
-        WriteAtomically(path, PngText.Insert(EncodePng(image), text));
+        AtomicFile.WriteAllBytes(path, PngText.Insert(EncodePng(image), text));
     }
 
     /// <summary>The generation settings stored by <see cref="SavePng"/>, or null when the PNG has none.</summary>
@@ -217,19 +217,4 @@ public static class ImageIO
         return FromRgba(MemoryMarshal.AsBytes(dst.AsSpan()), outW, outH);
     }
 
-    private static void WriteAtomically(string path, byte[] bytes) => OutputPath.Guard(path, () =>
-    {
-        string fullPath = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(fullPath)!);
-        string temporary = fullPath + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
-        try
-        {
-            File.WriteAllBytes(temporary, bytes);
-            File.Move(temporary, fullPath, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temporary)) File.Delete(temporary);
-        }
-    });
 }

@@ -6,6 +6,10 @@ namespace PersonGen.IO;
 /// </summary>
 public static class OutputPath
 {
+    /// <summary>A file-name-safe form: letters, digits and <c>=.,-</c> kept, everything else <c>_</c>.</summary>
+    public static string Slug(string text) =>
+        new(text.Select(c => char.IsAsciiLetterOrDigit(c) || c is '=' or '.' or ',' or '-' ? c : '_').ToArray());
+
     /// <summary>Creates <paramref name="directory"/> and its parents.</summary>
     /// <exception cref="OutputPathException">The folder cannot be created.</exception>
     public static void CreateDirectory(string directory) => Run(directory, isFolder: true, () => Directory.CreateDirectory(directory));

@@ -190,27 +190,13 @@ public sealed class SafetensorsFile : IDisposable
                 items.Add((name, dtype, tensor.detach().cpu().contiguous()));
             }
             byte[] header = BuildHeader(items, metadata);
-            string full = System.IO.Path.GetFullPath(path);
-            OutputPath.Guard(path, () =>
+            AtomicFile.Write(path, stream =>
             {
-                Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
-                string temp = full + ".tmp-" + Environment.ProcessId;
-                try
-                {
-                    using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
-                    {
-                        Span<byte> prefix = stackalloc byte[8];
-                        BinaryPrimitives.WriteUInt64LittleEndian(prefix, (ulong)header.Length);
-                        stream.Write(prefix);
-                        stream.Write(header);
-                        foreach (var item in items) WriteData(stream, item.Tensor, item.DType);
-                    }
-                    File.Move(temp, full, overwrite: true);
-                }
-                finally
-                {
-                    if (File.Exists(temp)) File.Delete(temp);
-                }
+                Span<byte> prefix = stackalloc byte[8];
+                BinaryPrimitives.WriteUInt64LittleEndian(prefix, (ulong)header.Length);
+                stream.Write(prefix);
+                stream.Write(header);
+                foreach (var item in items) WriteData(stream, item.Tensor, item.DType);
             });
         }
         finally

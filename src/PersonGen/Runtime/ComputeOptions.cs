@@ -41,7 +41,7 @@ public sealed record ComputeOptions(Device Device, ScalarType DType)
             "cuda" => cudaAvailable()
                 ? torch.CUDA
                 : throw new InvalidInputException(
-                    "--device cuda was asked for but no CUDA device is available; use --device cpu (or auto), or build with -p:PersonGenCuda=true on a machine with an NVIDIA GPU"),
+                    "`device` cuda was asked for but no CUDA device is available; use `device` cpu (or auto), or build with -p:PersonGenCuda=true on a machine with an NVIDIA GPU"),
             "auto" => cudaAvailable() ? torch.CUDA : torch.CPU,
             _ => throw new InvalidInputException($"unknown device '{device}'; use one of {string.Join(", ", DeviceNames)}"),
         };

@@ -41,9 +41,9 @@ public sealed record ConceptPrompt
     public static ConceptPrompt Parse(string prompt, string placeholder, string classWord)
     {
         if (string.IsNullOrWhiteSpace(placeholder))
-            throw new InvalidInputException("the placeholder token is empty; pass it with --placeholder (for example sks)");
+            throw new InvalidInputException("the placeholder token is empty; pass it with `placeholder` (for example sks)");
         if (string.IsNullOrWhiteSpace(classWord))
-            throw new InvalidInputException("the class word is empty; pass it with --class (for example dog)");
+            throw new InvalidInputException("the class word is empty; pass it with `class` (for example dog)");
         placeholder = placeholder.Trim();
         classWord = classWord.Trim();
         string template = prompt.Replace("{0}", Slot, StringComparison.Ordinal);

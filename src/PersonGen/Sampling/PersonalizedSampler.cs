@@ -76,10 +76,44 @@ public sealed class PersonalizedSampler(StableDiffusionModel model) : IDisposabl
         IReadOnlyDictionary<string, Tensor>? inputs = null, bool decode = true, IProgress<ProgressUpdate>? progress = null,
         CancellationToken cancellation = default)
     {
-        if (request.Steps < 1) throw new InvalidInputException($"--steps must be at least 1 (got {request.Steps})");
-        if (request.ImageCount < 1) throw new InvalidInputException($"-n must be at least 1 (got {request.ImageCount})");
+        Validate(strategy, request);
+        using var noise = initialLatents?.alias() ?? InitialLatents(request);
+        return Run(strategy, request, noise, 0, inputs, decode, progress, cancellation);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="strategy"/> on the request's images at most <paramref name="batchSize"/> at a time, so memory is
+    /// bounded by the batch and not by N: x_T (and any per-image noise a strategy draws) is drawn for all N images and each
+    /// batch takes its slice, so the images equal those of <see cref="Sample"/>. Each batch's result goes to
+    /// <paramref name="onBatch"/> with the index of its first image, then is disposed.
+    /// </summary>
+    /// <exception cref="InvalidInputException">A batch size below 1, or what <see cref="Sample"/> refuses.</exception>
+    public void SampleInBatches(ISamplingStrategy strategy, SamplingRequest request, int batchSize, Action<int, SamplingResult> onBatch,
+        Tensor? initialLatents = null, IReadOnlyDictionary<string, Tensor>? inputs = null, bool decode = true,
+        IProgress<ProgressUpdate>? progress = null, CancellationToken cancellation = default)
+    {
+        Validate(strategy, request);
+        if (batchSize < 1) throw new InvalidInputException($"batch size {batchSize} must be at least 1");
+        using var noise = initialLatents?.alias() ?? InitialLatents(request);
+        for (int first = 0; first < request.ImageCount; first += batchSize)
+        {
+            using var slice = noise.narrow(0, first, Math.Min(batchSize, request.ImageCount - first));
+            using var result = Run(strategy, request, slice, first, inputs, decode, progress, cancellation);
+            onBatch(first, result);
+        }
+    }
+
+    private static void Validate(ISamplingStrategy strategy, SamplingRequest request)
+    {
+        if (request.Steps < 1) throw new InvalidInputException($"`steps` must be at least 1 (got {request.Steps})");
+        if (request.ImageCount < 1) throw new InvalidInputException($"`image_count` must be at least 1 (got {request.ImageCount})");
         strategy.Validate(request.Steps);
-        var shape = LatentShape(request);
+    }
+
+    /// <summary>Denoises the images <paramref name="firstImage"/>.. of the request whose x_T is <paramref name="noise"/>.</summary>
+    private SamplingResult Run(ISamplingStrategy strategy, SamplingRequest request, Tensor noise, int firstImage,
+        IReadOnlyDictionary<string, Tensor>? inputs, bool decode, IProgress<ProgressUpdate>? progress, CancellationToken cancellation)
+    {
         var prompt = request.Prompt;
         var prompts = new Dictionary<string, string>
         {
@@ -88,13 +122,15 @@ public sealed class PersonalizedSampler(StableDiffusionModel model) : IDisposabl
             [PromptNames.Superclass] = prompt.Superclass,
             [PromptNames.Empty] = prompt.Empty,
         };
-        using var run = new DenoisingRun(prompts, request.ImageCount, shape, prompt.NoiseSeed(request.Seed))
+        int count = (int)noise.shape[0];
+        using var run = new DenoisingRun(prompts, count, [.. noise.shape], prompt.NoiseSeed(request.Seed))
         {
+            FirstImage = firstImage,
+            TotalImageCount = request.ImageCount,
             PlaceholderPositions = model.TokenPositions(prompt.Concept, prompt.Placeholder),
             Inputs = inputs ?? new Dictionary<string, Tensor>(),
         };
         var scheduler = model.SchedulerFor(request.Scheduler);
-        using var noise = initialLatents?.alias() ?? InitialLatents(request);
         var latents = _loop.Run(strategy, scheduler, request.Steps, run, noise, progress, cancellation, strategy.Spec);
         var images = decode ? model.DecodeLatents(latents) : null;
         var diagnostics = run.Diagnostics.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<Tensor>)kv.Value.Select(t => t.clone().DetachFromDisposeScope()).ToList());

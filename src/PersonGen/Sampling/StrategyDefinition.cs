@@ -73,6 +73,6 @@ public static class SpecFormat
     public static void CheckStep(string spec, string key, int value, int steps)
     {
         if (value > steps)
-            throw new InvalidInputException($"strategy '{spec}': {key}={value} is beyond the {steps} sampling steps; use {key} <= {steps} or more --steps");
+            throw new InvalidInputException($"strategy '{spec}': {key}={value} is beyond the {steps} sampling steps; use {key} <= {steps} or more `steps`");
     }
 }

@@ -168,7 +168,7 @@ public sealed class ConceptCheckpoint : IDisposable
             delta.Enabled = false;
             delta.Dispose();
             if (e is ModelLoadException && Metadata.TryGetValue(BaseModelKey, out var baseModel))
-                throw new ModelLoadException($"{e.Message.TrimEnd('.')} (the concept was trained on the base model '{baseModel}': pass that as --model)", e);
+                throw new ModelLoadException($"{e.Message.TrimEnd('.')} (the concept was trained on the base model '{baseModel}': pass that as `model`)", e);
             throw;
         }
     }

@@ -90,7 +90,7 @@ public sealed class ConceptDataset : IDisposable
     public static IReadOnlyList<string> ImageFiles(string folder)
     {
         if (!Directory.Exists(folder))
-            throw new InvalidInputException($"image folder '{folder}' does not exist: pass --images DIR with the concept's JPEG/PNG/WebP photos");
+            throw new InvalidInputException($"image folder '{folder}' does not exist: pass `images` DIR with the concept's JPEG/PNG/WebP photos");
         var files = Directory.EnumerateFiles(folder)
             .Where(f => Extensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
             .Order(StringComparer.Ordinal).ToList();

@@ -32,7 +32,7 @@ public sealed class ConceptTrainer : IDisposable
     public ConceptTrainer(ConceptDelta delta, ITrainingObjective objective, TrainingOptions options,
         string? outputDirectory = null, string? baseModel = null, string? token = null, string? className = null)
     {
-        if (options.Steps < 0) throw new InvalidInputException($"--steps {options.Steps} must not be negative");
+        if (options.Steps < 0) throw new InvalidInputException($"`steps` {options.Steps} must not be negative");
         if (options.GradientAccumulation < 1) throw new InvalidInputException($"gradient accumulation {options.GradientAccumulation} must be at least 1");
         _delta = delta;
         _objective = objective;
@@ -119,7 +119,7 @@ public sealed class ConceptTrainer : IDisposable
             using var generator = new torch.Generator(StepSeed(micro));
             var loss = _objective.Loss(Step, micro, generator);
             if (!float.IsFinite(loss.item<float>()))
-                throw new PersonGenException($"the training loss became {loss.item<float>()} at step {Step}: lower the learning rate (--lr)");
+                throw new PersonGenException($"the training loss became {loss.item<float>()} at step {Step}: lower the learning rate (`lr`)");
             lossSum += loss.item<float>();
             (loss / _options.GradientAccumulation).backward();
         }

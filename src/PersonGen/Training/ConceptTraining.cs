@@ -66,7 +66,7 @@ public static class ConceptTraining
         Validate(request);
         // fp16 gradients underflow without dynamic loss scaling, which this trainer does not do; bf16 has fp32's range.
         if (model.Compute.DType == TorchSharp.torch.ScalarType.Float16)
-            throw new InvalidInputException("concept training does not support --dtype fp16 (it would need loss scaling): use --dtype bf16 or --dtype fp32");
+            throw new InvalidInputException("concept training does not support `dtype` fp16 (it would need loss scaling): use `dtype` bf16 or `dtype` fp32");
         int steps = request.Steps ?? DefaultSteps[request.Method];
         var settings = RunSettings(request, steps);
         CheckOutputFolder(request, steps, settings);
@@ -131,21 +131,21 @@ public static class ConceptTraining
         if (!Methods.Contains(request.Method))
             throw new InvalidInputException($"unknown training method '{request.Method}': use one of {string.Join(", ", Methods)}");
         if (string.IsNullOrWhiteSpace(request.ClassWord))
-            throw new InvalidInputException("the class word is missing: pass --class with the concept's category, e.g. --class dog");
+            throw new InvalidInputException("the class word is missing: pass `class` with the concept's category, e.g. `class` dog");
         if (string.IsNullOrWhiteSpace(request.Token))
-            throw new InvalidInputException("the placeholder token is missing: pass --token sks (or a new token such as <sks-dog>)");
+            throw new InvalidInputException("the placeholder token is missing: pass `token` sks (or a new token such as <sks-dog>)");
         if (request.Steps is < 1 and var given)
-            throw new InvalidInputException($"--steps {given} must be at least 1 (leave it out for the method's default, {DefaultSteps[request.Method]} for {request.Method})");
-        if (request.Resume && request.Overwrite) throw new InvalidInputException("--resume and --overwrite contradict each other: pass one of them");
-        if (request.BatchSize < 1) throw new InvalidInputException($"--batch-size {request.BatchSize} must be at least 1");
-        if (request.SaveEvery < 0) throw new InvalidInputException($"--save-every {request.SaveEvery} must not be negative");
+            throw new InvalidInputException($"`steps` {given} must be at least 1 (leave it out for the method's default, {DefaultSteps[request.Method]} for {request.Method})");
+        if (request.Resume && request.Overwrite) throw new InvalidInputException("`resume` and `overwrite` contradict each other: pass one of them");
+        if (request.BatchSize < 1) throw new InvalidInputException($"`batch_size` {request.BatchSize} must be at least 1");
+        if (request.SaveEvery < 0) throw new InvalidInputException($"`save_every` {request.SaveEvery} must not be negative");
         if (request.LearningRate is { } lr && !(lr > 0 && double.IsFinite(lr)))
-            throw new InvalidInputException($"--lr {lr.ToString(CultureInfo.InvariantCulture)} must be a positive number");
+            throw new InvalidInputException($"`lr` {lr.ToString(CultureInfo.InvariantCulture)} must be a positive number");
         ValidateValidation(request);
         if (!request.PromptTemplate.Contains("{}", StringComparison.Ordinal))
-            throw new InvalidInputException($"--prompt-template \"{request.PromptTemplate}\" has no '{{}}' for the concept: use e.g. \"a photo of a {{}}\"");
+            throw new InvalidInputException($"`prompt_template` \"{request.PromptTemplate}\" has no '{{}}' for the concept: use e.g. \"a photo of a {{}}\"");
         if (request.ClassPrompt is not null && request.ClassImageFolder is null)
-            throw new InvalidInputException("--class-prompt needs --class-images DIR (the prior-preservation images)");
+            throw new InvalidInputException("`class_prompt` needs `class_images` DIR (the prior-preservation images)");
     }
 
     /// <summary>What changes a run's trajectory, keyed by the train option that sets it; recorded in every checkpoint.</summary>
@@ -176,24 +176,24 @@ public static class ConceptTraining
         {
             if (request.Overwrite) return;
             if (Directory.Exists(outDir) && Directory.EnumerateDirectories(outDir, "checkpoint-*").Any())
-                throw new InvalidInputException($"'{outDir}' already holds training checkpoints: pass --resume to continue them, --overwrite to start afresh, or choose a new --out folder");
+                throw new InvalidInputException($"'{outDir}' already holds training checkpoints: pass `resume` to continue them, `overwrite` to start afresh, or choose a new `out` folder");
             if (hasConcept)
-                throw new InvalidInputException($"'{outDir}' already holds a trained {ConceptTrainer.ConceptFileName}: pass --overwrite to replace it, or choose a new --out folder");
+                throw new InvalidInputException($"'{outDir}' already holds a trained {ConceptTrainer.ConceptFileName}: pass `overwrite` to replace it, or choose a new `out` folder");
             return;
         }
         var checkpoint = ConceptTrainer.LatestCheckpoint(outDir) ?? throw new InvalidInputException(hasConcept
-            ? $"'{outDir}' holds a finished {ConceptTrainer.ConceptFileName} but no checkpoint to resume: drop --resume (with --overwrite to train it again), or choose a new --out folder"
-            : $"'{outDir}' holds no checkpoint to resume: drop --resume to start training (--save-every N writes resumable checkpoints)");
+            ? $"'{outDir}' holds a finished {ConceptTrainer.ConceptFileName} but no checkpoint to resume: drop `resume` (with `overwrite` to train it again), or choose a new `out` folder"
+            : $"'{outDir}' holds no checkpoint to resume: drop `resume` to start training (`save_every` N writes resumable checkpoints)");
         if (steps < checkpoint.Step)
-            throw new InvalidInputException($"--steps {steps} is below the step of the checkpoint to resume ({checkpoint.Directory}, step {checkpoint.Step}): pass --steps {checkpoint.Step} or more, or train into a new --out folder");
+            throw new InvalidInputException($"`steps` {steps} is below the step of the checkpoint to resume ({checkpoint.Directory}, step {checkpoint.Step}): pass `steps` {checkpoint.Step} or more, or train into a new `out` folder");
         if (request.ResumeOverride) return;
         foreach (var (key, asked) in settings)
         {
             if (!checkpoint.Settings.TryGetValue(key, out var recorded) || recorded == asked) continue;
             // Going further than the recorded run extends its trajectory; stopping short of it is a different run.
             if (key == "steps" && steps > long.Parse(recorded, CultureInfo.InvariantCulture)) continue;
-            throw new InvalidInputException($"the checkpoint to resume ({checkpoint.Directory}) was trained with --{key} '{recorded}' but this run has '{asked}': " +
-                $"resume with --{key} '{recorded}', train into a new --out folder, or pass --resume-override to continue with the new value");
+            throw new InvalidInputException($"the checkpoint to resume ({checkpoint.Directory}) was trained with `{key.Replace('-', '_')}` '{recorded}' but this run has '{asked}': " +
+                $"resume with `{key.Replace('-', '_')}` '{recorded}', train into a new `out` folder, or pass `resume_override` to continue with the new value");
         }
     }
 
@@ -204,12 +204,12 @@ public static class ConceptTraining
         foreach (string prompt in validation.Prompts)
         {
             if (!ContainsWord(prompt, request.Token))
-                throw new InvalidInputException($"--validation-prompt \"{prompt}\" does not contain the placeholder token '{request.Token}': write it where the concept goes, e.g. \"a photo of a {example} on the beach\"");
+                throw new InvalidInputException($"`validation_prompt` \"{prompt}\" does not contain the placeholder token '{request.Token}': write it where the concept goes, e.g. \"a photo of a {example} on the beach\"");
         }
-        if (validation.Every < 0) throw new InvalidInputException($"--validation-every {validation.Every} must not be negative (0: at each checkpoint)");
-        if (validation.ImagesPerPrompt < 1) throw new InvalidInputException($"--validation-images {validation.ImagesPerPrompt} must be at least 1");
-        if (validation.Steps < 1) throw new InvalidInputException($"--validation-steps {validation.Steps} must be at least 1");
-        if (validation.Seed < 0) throw new InvalidInputException($"--validation-seed {validation.Seed} must not be negative");
+        if (validation.Every < 0) throw new InvalidInputException($"`validation_every` {validation.Every} must not be negative (0: at each checkpoint)");
+        if (validation.ImagesPerPrompt < 1) throw new InvalidInputException($"`validation_images` {validation.ImagesPerPrompt} must be at least 1");
+        if (validation.Steps < 1) throw new InvalidInputException($"`validation_steps` {validation.Steps} must be at least 1");
+        if (validation.Seed < 0) throw new InvalidInputException($"`validation_seed` {validation.Seed} must not be negative");
     }
 
     /// <summary>Whether <paramref name="word"/> occurs in <paramref name="text"/> not glued to letters or digits ("sks" in "a sks dog", not in "asks").</summary>

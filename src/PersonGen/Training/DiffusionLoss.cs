@@ -13,34 +13,29 @@ public sealed class DiffusionLoss : IDisposable
 {
     private readonly Tensor _alphasCumprod;
 
+    /// <summary>The loss for a scaled-linear schedule (SD's by default), with the schedulers' bit-exact betas.</summary>
+    /// <exception cref="InvalidInputException">The prediction type is x₀, or the beta settings are out of range.</exception>
     public DiffusionLoss(PredictionType prediction = PredictionType.Epsilon, int trainTimesteps = 1000,
         double betaStart = 0.00085, double betaEnd = 0.012)
+        : this(prediction, new BetaConfig { NumTrainTimesteps = trainTimesteps, BetaStart = betaStart, BetaEnd = betaEnd, BetaSchedule = BetaSchedule.ScaledLinear })
     {
-        Prediction = prediction;
-        TrainTimesteps = trainTimesteps;
-        using var scope = torch.NewDisposeScope();
-        var betas = torch.linspace(Math.Sqrt(betaStart), Math.Sqrt(betaEnd), trainTimesteps, dtype: ScalarType.Float64).square();
-        _alphasCumprod = (1 - betas).cumprod(0).to_type(ScalarType.Float32).MoveToOuterDisposeScope();
     }
 
-    private DiffusionLoss(PredictionType prediction, Tensor alphasCumprod)
+    private DiffusionLoss(PredictionType prediction, BetaConfig betas)
     {
+        if (prediction is not (PredictionType.Epsilon or PredictionType.VPrediction))
+            throw new InvalidInputException($"the model's scheduler predicts '{prediction}': training supports epsilon or v_prediction models");
         Prediction = prediction;
-        TrainTimesteps = (int)alphasCumprod.shape[0];
-        _alphasCumprod = alphasCumprod;
+        TrainTimesteps = betas.NumTrainTimesteps;
+        _alphasCumprod = new NoiseSchedule(betas).AlphasCumprod();
     }
 
     /// <summary>The loss for a model's own noise schedule (its betas, offsets and ε/v prediction type).</summary>
     /// <exception cref="InvalidInputException">The model predicts x₀ (not trainable here).</exception>
     public static DiffusionLoss ForScheduler(DdimConfig scheduler)
     {
-        var prediction = scheduler.PredictionType switch
-        {
-            Diffusion.Schedulers.PredictionType.Epsilon => PredictionType.Epsilon,
-            Diffusion.Schedulers.PredictionType.VPrediction => PredictionType.VPrediction,
-            _ => throw new InvalidInputException($"the model's scheduler predicts '{scheduler.PredictionType}': training supports epsilon or v_prediction models"),
-        };
-        return new DiffusionLoss(prediction, new NoiseSchedule(scheduler).AlphasCumprod());
+        scheduler.Validate();
+        return new(scheduler.PredictionType, scheduler.Betas);
     }
 
     public PredictionType Prediction { get; }

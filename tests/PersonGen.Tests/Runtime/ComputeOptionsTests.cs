@@ -27,7 +27,7 @@ public class ComputeOptionsTests
     public void Cuda_without_a_gpu_is_a_clear_error()
     {
         var error = Assert.Throws<InvalidInputException>(() => ComputeOptions.Parse("cuda", "fp32", () => false));
-        Assert.Contains("--device cpu", error.Message);
+        Assert.Contains("`device` cpu", error.Message);
     }
 
     [Theory]

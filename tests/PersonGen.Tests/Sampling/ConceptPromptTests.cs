@@ -35,5 +35,5 @@ public class ConceptPromptTests
 
     [Fact]
     public void An_empty_class_word_is_refused() =>
-        Assert.Contains("--class", Assert.Throws<InvalidInputException>(() => ConceptPrompt.Parse("a {}", "sks", " ")).Message);
+        Assert.Contains("`class`", Assert.Throws<InvalidInputException>(() => ConceptPrompt.Parse("a {}", "sks", " ")).Message);
 }

@@ -79,6 +79,6 @@ public sealed class MixedPrecisionTrainingTests
             Steps = 1,
         };
         var error = Assert.Throws<InvalidInputException>(() => ConceptTraining.Train(model, request));
-        Assert.Contains("--dtype bf16", error.Message);
+        Assert.Contains("`dtype` bf16", error.Message);
     }
 }

@@ -49,14 +49,21 @@ public sealed record ProFusionStrategy(double ConceptScale, double SuperclassSca
     public object? CreateRunState(DenoisingRun run, int steps)
     {
         if (!Fuses) return null;
-        long[] shape = [FusionSteps, steps, .. run.LatentShape];
+        // The stream covers every image of the request, so a batch takes its images' slice and equals the unbatched run.
+        long[] shape = [FusionSteps, steps, run.TotalImageCount, .. run.LatentShape[1..]];
         if (!run.Inputs.TryGetValue(NoiseInput, out var given))
-            return new FusionNoise(Draw(shape, run.Seed + NoiseSeedOffset), Owned: true);
-        if (given.dim() != 6 || given.shape[0] < FusionSteps || given.shape[1] < steps || !given.shape[2..].SequenceEqual(run.LatentShape))
+        {
+            using var all = Draw(shape, run.Seed + NoiseSeedOffset);
+            return new FusionNoise(BatchSlice(all, run));
+        }
+        if (given.dim() != 6 || given.shape[0] < FusionSteps || given.shape[1] < steps || !given.shape[2..].SequenceEqual(shape[2..]))
             throw new InvalidInputException(
                 $"refine noise has shape [{string.Join(", ", given.shape)}]; ProFusion needs [{string.Join(", ", shape)}]");
-        return new FusionNoise(given, Owned: false);
+        return new FusionNoise(BatchSlice(given, run));
     }
+
+    private static Tensor BatchSlice(Tensor noise, DenoisingRun run) =>
+        noise.narrow(2, run.FirstImage, run.ImageCount).DetachFromDisposeScope();
 
     public IReadOnlyList<Branch> Branches(StepContext step) => Mixed.Branches.ToList();
 
@@ -96,11 +103,8 @@ public sealed record ProFusionStrategy(double ConceptScale, double SuperclassSca
         return randn(shape, generator: generator).DetachFromDisposeScope();
     }
 
-    private sealed record FusionNoise(Tensor Noise, bool Owned) : IDisposable
+    private sealed record FusionNoise(Tensor Noise) : IDisposable
     {
-        public void Dispose()
-        {
-            if (Owned) Noise.Dispose();
-        }
+        public void Dispose() => Noise.Dispose();
     }
 }

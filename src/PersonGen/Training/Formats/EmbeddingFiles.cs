@@ -64,8 +64,6 @@ public static class EmbeddingFiles
             ["name"] = metadata.GetValueOrDefault(ConceptCheckpoint.TokenKey) ?? TriggerWord(path),
             ["step"] = long.TryParse(metadata.GetValueOrDefault(ConceptCheckpoint.StepKey), CultureInfo.InvariantCulture, out var step) ? step : 0L,
         };
-        string temporary = path + ".tmp";
-        using (var stream = File.Create(temporary)) PyTorchPickler.PickleStateDict(stream, tree);
-        File.Move(temporary, path, overwrite: true);
+        AtomicFile.Write(path, stream => PyTorchPickler.PickleStateDict(stream, tree));
     }
 }

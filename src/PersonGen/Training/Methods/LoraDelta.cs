@@ -20,7 +20,7 @@ public sealed class LoraDelta : ConceptDelta
     public LoraDelta(ConceptModel model, int rank = 4, double? alpha = null, bool includeTextEncoder = true,
         double learningRate = DefaultLearningRate, long seed = 0) : base(model)
     {
-        if (rank < 1) throw new InvalidInputException($"LoRA rank {rank} must be at least 1: pass --rank 4 or similar");
+        if (rank < 1) throw new InvalidInputException($"LoRA rank {rank} must be at least 1: pass `rank` 4 or similar");
         Rank = rank;
         Alpha = alpha ?? rank;
         IncludesTextEncoder = includeTextEncoder && model.TextEncoder is not null;

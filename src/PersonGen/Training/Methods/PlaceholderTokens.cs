@@ -21,7 +21,7 @@ public static class PlaceholderTokens
     /// <para>requireNew: Training: a token already in the vocabulary is an error (it would not be a new concept).</para>
     public static long[] Ensure(ConceptModel model, string token, int vectors, string? initializer, bool requireNew)
     {
-        if (string.IsNullOrWhiteSpace(token)) throw new InvalidInputException("the placeholder token is empty: pass --token sks (or <dog>)");
+        if (string.IsNullOrWhiteSpace(token)) throw new InvalidInputException("the placeholder token is empty: pass `token` sks (or <dog>)");
         var vocabulary = model.Vocabulary ?? throw new ModelLoadException($"adding the placeholder token '{token}' needs the tokenizer: load the base model with its tokenizer");
         var embedding = (Embedding)ModuleTree.Submodule(model.Component(ConceptModel.TextEncoderComponent), EmbeddingPath, ConceptModel.TextEncoderComponent);
         var names = TokenNames(token, vectors);

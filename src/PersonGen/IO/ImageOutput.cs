@@ -1,12 +1,11 @@
 using System.Text.Json;
-using PersonGen.IO;
 using SkiaSharp;
 using static TorchSharp.torch;
 
-namespace PersonGen.Cli;
+namespace PersonGen.IO;
 
 /// <summary>Writes decoded images as PNGs carrying their generation settings, and latents as safetensors.</summary>
-internal static class ImageOutput
+public static class ImageOutput
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
 
